@@ -456,9 +456,9 @@ func TestNewPasswordChallenge(t *testing.T) {
 	body, _ := json.Marshal(map[string]string{"org": "fresh", "email": "cy@example.org", "password": string(res.TemporaryPassword)})
 	st, b, _ := e.do("POST", "/api/v1/auth/login", "", string(body))
 	var ch struct {
-		Challenge      string `json:"challenge"`
-		ChallengeToken string `json:"challenge_token"`
-		Token          string `json:"token"`
+		Challenge      string                           `json:"challenge"`
+		ChallengeToken string                           `json:"challenge_token"`
+		Token          string                           `json:"token"`
 		PasswordRules  []struct{ Rule, Message string } `json:"password_rules"`
 	}
 	json.Unmarshal(b, &ch)
