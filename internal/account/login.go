@@ -165,8 +165,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 	return LoginResult{Session: ns}, nil
 }
 
-// verify checks a password as typed and, for hashes made elsewhere, also in its
-// normalised form.
+// verify checks a password in its NFKC form and, failing that, as typed.
 func (s *Service) verify(ctx context.Context, stored, pw string) (ok, rehash bool, err error) {
 	norm := password.Normalize(pw)
 	ok, rehash, err = s.hasher.Verify(ctx, stored, norm)
@@ -177,6 +176,15 @@ func (s *Service) verify(ctx context.Context, stored, pw string) (ok, rehash boo
 		// A stored hash that cannot be parsed never matches.
 		s.log.Warn("stored password hash is malformed", "err", err)
 		return false, false, nil
+	}
+	if !ok && norm != pw {
+		// Hashes made elsewhere, or before normalisation, hold the password as
+		// typed; a match is rehashed in the normalised form.
+		ok, _, err = s.hasher.Verify(ctx, stored, pw)
+		if err != nil {
+			return false, false, hashErr(err)
+		}
+		rehash = ok
 	}
 	return ok, rehash, nil
 }

@@ -233,3 +233,31 @@ func TestSecretRedacts(t *testing.T) {
 		}
 	}
 }
+
+func TestService_Login_legacyHashOfUnnormalisedPassword(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	typed := "cafe\u0301-cafe\u0301-cafe\u0301" // as another system hashed it, not NFKC
+	legacy, _ := bcrypt.GenerateFromPassword([]byte(typed), 4)
+	err := f.store.Tx(ctx, func(tx account.Tx) error {
+		u, err := tx.UserByID(ctx, f.org.ID, f.admin.ID)
+		if err != nil {
+			return err
+		}
+		u.PasswordHash = string(legacy)
+		return tx.UpdateUser(ctx, &u)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.login(typed); err != nil {
+		t.Fatalf("sign-in with the password as typed: %v", err)
+	}
+	if h := f.user(t).PasswordHash; !strings.HasPrefix(h, "$argon2id$") {
+		t.Fatalf("not rehashed: %q", h)
+	}
+	// Now stored normalised: the composed form matches too.
+	if err := f.login("caf\u00e9-caf\u00e9-caf\u00e9"); err != nil {
+		t.Errorf("composed form after the rehash: %v", err)
+	}
+}
