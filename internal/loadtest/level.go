@@ -1,0 +1,339 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// levelResult is what one concurrency level measured.
+type levelResult struct {
+	Clients      int            `json:"clients"`
+	Seconds      float64        `json:"seconds"`
+	Requests     int            `json:"requests"`
+	Logins       int            `json:"logins"`
+	LoginsPerSec float64        `json:"logins_per_sec"`
+	Errors       map[string]int `json:"errors"`
+	ErrorSample  string         `json:"error_sample,omitempty"`
+	// Latency of the successful logins.
+	P50Ms float64 `json:"p50_ms"`
+	P90Ms float64 `json:"p90_ms"`
+	P99Ms float64 `json:"p99_ms"`
+	MaxMs float64 `json:"max_ms"`
+	// Ratio is logins per second ÷ the raw all-cores hash rate.
+	Ratio *float64 `json:"ratio,omitempty"`
+	// With -pid.
+	CPUMsPerLogin   *float64 `json:"server_cpu_ms_per_login,omitempty"`
+	CPUBeyondHashMs *float64 `json:"server_cpu_ms_beyond_hash,omitempty"`
+	IdleRSSMiB      *float64 `json:"server_idle_rss_mib,omitempty"`
+	PeakRSSMiB      *float64 `json:"server_peak_rss_mib,omitempty"`
+	HWMMiB          *float64 `json:"server_hwm_mib,omitempty"`
+}
+
+// loopbackURL parses raw and refuses anything but http(s) to a loopback
+// host: 127.0.0.0/8, ::1 or localhost.
+func loopbackURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("-url: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("-url %q: the scheme must be http or https", raw)
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return u, nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return u, nil
+	}
+	return nil, fmt.Errorf("-url %q: refusing a host that is not loopback (127.0.0.0/8, [::1], localhost)", raw)
+}
+
+// newClient returns a keep-alive client for n concurrent callers that can only
+// connect to loopback addresses, follows no redirects and ignores proxies.
+func newClient(n int, timeout time.Duration) *http.Client {
+	dialer := &net.Dialer{
+		Timeout: 5 * time.Second,
+		Control: func(network, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+				return fmt.Errorf("refusing to connect to %s: not loopback", address)
+			}
+			return nil
+		},
+	}
+	return &http.Client{
+		Timeout: timeout,
+		Transport: &http.Transport{
+			Proxy:               nil,
+			DialContext:         dialer.DialContext,
+			MaxIdleConns:        n,
+			MaxIdleConnsPerHost: n,
+			IdleConnTimeout:     90 * time.Second,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// outcome is the result of one login request.
+type outcome struct {
+	ok      bool
+	key     string // error class when !ok: "503 overloaded", "transport", ...
+	detail  string
+	latency time.Duration
+}
+
+type loginRequest struct {
+	Org      string `json:"org"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type loginResponse struct {
+	Token     string `json:"token"`
+	Challenge string `json:"challenge"`
+	Error     struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func login(ctx context.Context, c *http.Client, endpoint string, body []byte) outcome {
+	start := time.Now()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return outcome{key: "request", detail: err.Error()}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		key := "transport"
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			key = "timeout"
+		}
+		return outcome{key: key, detail: err.Error(), latency: time.Since(start)}
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	io.Copy(io.Discard, resp.Body) // drain, so the connection is reused
+	resp.Body.Close()
+	lat := time.Since(start)
+	if err != nil {
+		return outcome{key: "transport", detail: err.Error(), latency: lat}
+	}
+	var lr loginResponse
+	jsonErr := json.Unmarshal(raw, &lr)
+	switch {
+	case resp.StatusCode == http.StatusOK && lr.Token != "":
+		return outcome{ok: true, latency: lat}
+	case resp.StatusCode == http.StatusOK && lr.Challenge != "":
+		return outcome{key: "200 challenge " + lr.Challenge, detail: excerpt(raw), latency: lat}
+	case resp.StatusCode == http.StatusOK:
+		return outcome{key: "200 without token", detail: excerpt(raw), latency: lat}
+	case jsonErr == nil && lr.Error.Code != "":
+		return outcome{key: strconv.Itoa(resp.StatusCode) + " " + lr.Error.Code, detail: excerpt(raw), latency: lat}
+	default:
+		return outcome{key: strconv.Itoa(resp.StatusCode), detail: excerpt(raw), latency: lat}
+	}
+}
+
+func excerpt(b []byte) string {
+	const n = 300
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
+
+func loginBody(cfg config) []byte {
+	b, err := json.Marshal(loginRequest{Org: cfg.Org, Email: cfg.Email, Password: cfg.Password})
+	if err != nil {
+		panic(err) // strings always marshal
+	}
+	return b
+}
+
+// preflight signs in once, so that a wrong password or a dead server is one
+// clear error and not a table of failures.
+func preflight(ctx context.Context, cfg config) error {
+	c := newClient(1, cfg.Timeout)
+	defer c.CloseIdleConnections()
+	o := login(ctx, c, cfg.URL+"/api/v1/auth/login", loginBody(cfg))
+	if !o.ok {
+		return fmt.Errorf("the first login as %s in organization %q failed: %s: %s", cfg.Email, cfg.Org, o.key, o.detail)
+	}
+	return nil
+}
+
+// waitReady polls GET /readyz every 100 ms until it answers 200, the server
+// process (with -pid) is gone, or cfg.Wait has passed.
+func waitReady(ctx context.Context, cfg config) error {
+	ctx, cancel := context.WithTimeout(ctx, cfg.Wait)
+	defer cancel()
+	c := newClient(1, time.Second)
+	defer c.CloseIdleConnections()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var last string
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.URL+"/readyz", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := c.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		if cfg.PID != 0 {
+			if _, err := readProc(cfg.PID); err != nil {
+				return fmt.Errorf("the server (PID %d) exited before it was ready", cfg.PID)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s/readyz not ready after %v (last: %s)", cfg.URL, cfg.Wait, last)
+		case <-tick.C:
+		}
+	}
+}
+
+// runLevel runs n clients for cfg.Duration or until cfg.MaxLogins requests
+// have started.
+func runLevel(ctx context.Context, cfg config, n int, hash *hashResult) (levelResult, error) {
+	res := levelResult{Clients: n, Errors: map[string]int{}}
+	client := newClient(n, cfg.Timeout)
+	defer client.CloseIdleConnections()
+	endpoint := cfg.URL + "/api/v1/auth/login"
+	body := loginBody(cfg)
+
+	var before procInfo
+	var sampler *rssSampler
+	if cfg.PID != 0 {
+		var err error
+		if before, err = readProc(cfg.PID); err != nil {
+			return res, err
+		}
+		res.IdleRSSMiB = ptr(kib(before.RSSKiB))
+		sampler = startRSSSampler(cfg.PID, 100*time.Millisecond)
+	}
+
+	// Requests already sent when the time is up are allowed to finish
+	// (within their own timeout), so that they are not counted as errors.
+	lctx, cancel := context.WithTimeout(ctx, cfg.Duration+cfg.Timeout)
+	defer cancel()
+	start := time.Now()
+	deadline := start.Add(cfg.Duration)
+	var started atomic.Int64
+
+	type tally struct {
+		latencies []time.Duration
+		errors    map[string]int
+		sample    string
+		requests  int
+	}
+	tallies := make([]tally, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			t := &tallies[i]
+			t.errors = map[string]int{}
+			for time.Now().Before(deadline) && lctx.Err() == nil {
+				if started.Add(1) > int64(cfg.MaxLogins) {
+					return
+				}
+				o := login(lctx, client, endpoint, body)
+				t.requests++
+				if o.ok {
+					t.latencies = append(t.latencies, o.latency)
+					continue
+				}
+				t.errors[o.key]++
+				if t.sample == "" {
+					t.sample = o.key + ": " + o.detail
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	var lats []time.Duration
+	for _, t := range tallies {
+		lats = append(lats, t.latencies...)
+		res.Requests += t.requests
+		for k, v := range t.errors {
+			res.Errors[k] += v
+		}
+		if res.ErrorSample == "" {
+			res.ErrorSample = t.sample
+		}
+	}
+	slices.Sort(lats)
+	res.Seconds = elapsed.Seconds()
+	res.Logins = len(lats)
+	res.LoginsPerSec = float64(res.Logins) / elapsed.Seconds()
+	res.P50Ms = ms(percentile(lats, 50))
+	res.P90Ms = ms(percentile(lats, 90))
+	res.P99Ms = ms(percentile(lats, 99))
+	res.MaxMs = ms(percentile(lats, 100))
+	if hash != nil && hash.AllRate > 0 {
+		res.Ratio = ptr(res.LoginsPerSec / hash.AllRate)
+	}
+
+	if cfg.PID != 0 {
+		peak := sampler.stop()
+		after, err := readProc(cfg.PID)
+		if err != nil {
+			return res, fmt.Errorf("the server (PID %d) is gone after the level with %d clients: %w", cfg.PID, n, err)
+		}
+		peak = max(peak, after.RSSKiB)
+		res.PeakRSSMiB = ptr(kib(peak))
+		res.HWMMiB = ptr(kib(after.HWMKiB))
+		if res.Logins > 0 {
+			cpuMs := float64(after.CPUTicks-before.CPUTicks) * 1000 / float64(clockTicks())
+			res.CPUMsPerLogin = ptr(cpuMs / float64(res.Logins))
+			if hash != nil && hash.SingleRate > 0 {
+				res.CPUBeyondHashMs = ptr(*res.CPUMsPerLogin - 1000/hash.SingleRate)
+			}
+		}
+	}
+	return res, nil
+}
+
+// percentile returns the p-th percentile (nearest rank) of sorted values, and
+// 0 for none.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(p/100*float64(len(sorted))+0.999999999) - 1
+	rank = min(max(rank, 0), len(sorted)-1)
+	return sorted[rank]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func ptr[T any](v T) *T { return &v }

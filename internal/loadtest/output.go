@@ -1,0 +1,60 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+func writeJSON(w io.Writer, rep report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+func writeText(w io.Writer, rep report) {
+	fmt.Fprintf(w, "\nlogin load test against %s\n", rep.URL)
+	if rep.Hash != nil {
+		fmt.Fprintf(w, "raw argon2id: %.1f hashes/s on %d cores, %.1f hashes/s on one (%.1f ms a hash)\n",
+			rep.Hash.AllRate, rep.Hash.Workers, rep.Hash.SingleRate, 1000/rep.Hash.SingleRate)
+	}
+	if rep.Server != nil {
+		fmt.Fprintf(w, "server PID %d, idle RSS %.1f MiB before the first level\n", rep.Server.PID, rep.Server.IdleRSSMiB)
+	}
+	fmt.Fprintln(w)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "clients\trequests\tlogins\tlogins/s\tratio\tp50 ms\tp90 ms\tp99 ms\tmax ms\tcpu ms/login\tbeyond hash ms\tidle MiB\tpeak MiB\tHWM MiB\t")
+	for _, l := range rep.Levels {
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t\n",
+			l.Clients, l.Requests, l.Logins, l.LoginsPerSec, opt(l.Ratio, "%.2f"),
+			l.P50Ms, l.P90Ms, l.P99Ms, l.MaxMs,
+			opt(l.CPUMsPerLogin, "%.1f"), opt(l.CPUBeyondHashMs, "%.1f"),
+			opt(l.IdleRSSMiB, "%.1f"), opt(l.PeakRSSMiB, "%.1f"), opt(l.HWMMiB, "%.1f"))
+	}
+	tw.Flush()
+
+	for _, l := range rep.Levels {
+		if len(l.Errors) == 0 {
+			continue
+		}
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(l.Errors)) {
+			parts = append(parts, fmt.Sprintf("%s: %d", k, l.Errors[k]))
+		}
+		fmt.Fprintf(w, "errors at %d clients: %s\n  first: %s\n", l.Clients, strings.Join(parts, ", "), l.ErrorSample)
+	}
+	fmt.Fprintln(w, "\nratio = logins/s ÷ the raw all-cores hash rate; latency is of successful logins;")
+	fmt.Fprintln(w, "beyond hash = the server's CPU per login minus one single-core hash.")
+}
+
+func opt(v *float64, format string) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf(format, *v)
+}
