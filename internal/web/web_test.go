@@ -46,7 +46,7 @@ var fastParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, K
 const adminPassword = "correct-horse-battery"
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	ts    *httptest.Server
 	store *sqlstore.DB
 	svc   *account.Service
@@ -62,7 +62,7 @@ type envOpts struct {
 	noAdminP bool
 }
 
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "web.db"), nil)
