@@ -53,3 +53,7 @@ bench:
 
 # Every Go source file outside .git, vendor and testdata directories.
 GO_FILES_CMD = find . \( -path ./.git -o -path ./vendor -o -name testdata \) -prune -o -name '*.go' -type f -print
+
+## common-passwords: regenerate internal/password/common-passwords.txt from the npm package @zxcvbn-ts/language-common
+common-passwords:
+	bash scripts/gen-common-passwords.sh

@@ -9,4 +9,10 @@
 // Every hash computation runs through a Limiter: at most a fixed number run
 // at once, a bounded number wait without holding hash memory, and the rest
 // get ErrOverloaded, which the web layer turns into 503 with Retry-After.
+//
+// A Policy checks a new password and lists every rule it breaks: length in
+// code points after NFKC, an optional composition rule, an embedded list of
+// about 49,000 common passwords, the user's and organization's names
+// (Context), and optionally an offline Pwned Passwords file (Breached). The
+// history rule needs the stored hashes, so the account package checks it.
 package password

@@ -35,3 +35,24 @@ func ExampleHasher() {
 	// true false <nil>
 	// true true <nil>
 }
+
+func ExamplePolicy_CheckWith() {
+	p := password.Policy{MinLength: 12, MaxLength: 256, RequireClasses: 2, BlockCommon: true, BlockPersonal: true}
+	c := password.Context{Email: "ann.lee@example.org", Name: "Ann Lee", OrgName: "Metro Fire", OrgSlug: "metro-fire"}
+
+	for _, r := range p.Rules() {
+		fmt.Printf("%s: %s\n", r.Rule, r.Message)
+	}
+	for _, pw := range []string{"password", "MetroFire2024!", "correct-horse-ann-battery"} {
+		fmt.Printf("%q: %v\n", pw, p.CheckWith(pw, c))
+	}
+	// Output:
+	// min_length: At least 12 characters
+	// max_length: At most 256 characters
+	// require_classes: At least 2 of: lower-case letters, upper-case letters, digits, symbols
+	// block_common: Not a commonly used password
+	// block_personal: Not your name, email or the organization's name
+	// "password": [{min_length At least 12 characters} {require_classes At least 2 of: lower-case letters, upper-case letters, digits, symbols} {block_common Not a commonly used password}]
+	// "MetroFire2024!": [{block_personal Not your name, email or the organization's name}]
+	// "correct-horse-ann-battery": []
+}
