@@ -36,6 +36,7 @@ Commands:
   init      create an organization and its first administrator
   migrate   bring the database schema up to date
   backup    write an online copy of a SQLite database to FILE
+  user      list, create or delete users (latchkey user --help)
 
 Run "latchkey COMMAND --help" for a command's flags. Every flag also reads an
 environment variable: --db reads LATCHKEY_DB, --base-url LATCHKEY_BASE_URL, and so on.
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, getenv, stdout, stderr)
+	case "user":
+		return runUser(ctx, rest, getenv, stdout, stderr)
 	}
 	return fmt.Errorf("unknown command %q (see latchkey --help)", cmd)
 }

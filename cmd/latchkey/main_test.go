@@ -140,3 +140,43 @@ func TestInitMigrateBackup(t *testing.T) {
 		t.Error("backup without a FILE succeeded")
 	}
 }
+
+func TestUserCommands(t *testing.T) {
+	dir := t.TempDir()
+	g := env("LATCHKEY_DB", "sqlite:"+filepath.Join(dir, "lk.db"))
+	pwFile := filepath.Join(dir, "pw")
+	os.WriteFile(pwFile, []byte("a-long-admin-password\n"), 0o600)
+	if _, err := runCLI(t, g, "init", "--org", "metro", "--admin-email", "chief@example.org", "--admin-password-file", pwFile); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, g, "user", "create", "--org", "metro", "--email", "Ann@Example.org", "--name", "Ann Lee",
+		"--role", "User", "--temporary-password")
+	if err != nil || !strings.Contains(out, "(ann@example.org, force_password_reset)") || !strings.Contains(out, "temporary password: ") {
+		t.Fatalf("create: %v\n%s", err, out)
+	}
+	if _, err := runCLI(t, g, "user", "create", "--org", "metro", "--email", "ann@example.org", "--name", "Twice"); err == nil ||
+		!strings.Contains(err.Error(), "exists") {
+		t.Errorf("duplicate create: %v", err)
+	}
+	if _, err := runCLI(t, g, "user", "create", "--org", "metro", "--email", "bad", "--name", "X", "--role", "Wizard"); err == nil ||
+		!strings.Contains(err.Error(), "email") || !strings.Contains(err.Error(), "Wizard") {
+		t.Errorf("bad create: %v", err)
+	}
+	out, err = runCLI(t, g, "user", "list", "--org", "metro", "--q", "ann")
+	if err != nil || !strings.Contains(out, "ann@example.org") || strings.Contains(out, "chief@") {
+		t.Fatalf("list: %v\n%s", err, out)
+	}
+	if _, err := runCLI(t, g, "user", "delete", "--org", "metro", "--email", "chief@example.org"); err == nil ||
+		!strings.Contains(err.Error(), "last administrator") {
+		t.Errorf("deleting the last administrator: %v", err)
+	}
+	if out, err := runCLI(t, g, "user", "delete", "--org", "metro", "--email", "ann@example.org"); err != nil {
+		t.Fatalf("delete: %v %s", err, out)
+	}
+	if out, _ := runCLI(t, g, "user", "list", "--org", "metro"); strings.Contains(out, "ann@") {
+		t.Errorf("deleted user listed: %s", out)
+	}
+	if _, err := runCLI(t, g, "user", "list", "--org", "nowhere"); err == nil {
+		t.Error("list of an unknown organization succeeded")
+	}
+}

@@ -76,7 +76,7 @@ func (s *Service) Init(ctx context.Context, in InitInput) (InitResult, error) {
 	var res InitResult
 	plain := string(in.AdminPassword)
 	if plain != "" {
-		if err := checkPolicy(o, plain); err != nil {
+		if err := s.checkPassword(o, u, plain); err != nil {
 			return InitResult{}, wrap(op, err)
 		}
 		u.Status = StatusActive

@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/password"
@@ -86,7 +87,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 			return LoginResult{}, wrap(op, hashErr(err))
 		}
 		if o.ID != 0 {
-			s.recordFailure(ctx, o, nil, in, "unknown_email")
+			s.recordFailure(ctx, o, nil, in, "unknown_email", false)
 		}
 		return LoginResult{}, wrap(op, errInvalidCredentials)
 	}
@@ -104,16 +105,34 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		refusal = "disabled"
 	case u.AuthSource == AuthSSO:
 		refusal = "sso_managed"
-	case u.LockedUntil != nil && u.LockedUntil.After(now):
-		refusal = "locked"
 	case stored == "":
 		refusal = "no_password"
+	}
+	// Every attempt at a usable account takes a slot before its password is
+	// evaluated: however many arrive at once, in however many processes, no
+	// more wrong passwords are evaluated than the lockout allows.
+	admitted := false
+	if refusal == "" {
+		att, err := s.beginAttempt(ctx, o, u)
+		if err != nil {
+			return LoginResult{}, wrap(op, err)
+		}
+		if att.Locked {
+			refusal = "locked"
+		} else {
+			admitted = true
+			defer func() {
+				if admitted { // not ended below: the hash could not run
+					s.endAttempt(ctx, o, u, AttemptAbandoned)
+				}
+			}()
+		}
 	}
 	if refusal != "" {
 		if err := s.hasher.VerifyDummy(ctx, password.Normalize(pw)); err != nil {
 			return LoginResult{}, wrap(op, hashErr(err))
 		}
-		s.recordFailure(ctx, o, &u, in, refusal)
+		s.recordFailure(ctx, o, &u, in, refusal, false)
 		return LoginResult{}, wrap(op, errInvalidCredentials)
 	}
 	ok, rehash, err := s.verify(ctx, stored, pw)
@@ -121,11 +140,13 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		return LoginResult{}, wrap(op, err)
 	}
 	if !ok {
-		s.recordFailure(ctx, o, &u, in, "bad_password")
+		admitted = false
+		s.recordFailure(ctx, o, &u, in, "bad_password", true)
 		return LoginResult{}, wrap(op, errInvalidCredentials)
 	}
 	if usingTemp && u.TempPasswordExpiresAt != nil && !u.TempPasswordExpiresAt.After(now) {
-		s.recordFailure(ctx, o, &u, in, "temporary_password_expired")
+		admitted = false
+		s.recordFailure(ctx, o, &u, in, "temporary_password_expired", true)
 		return LoginResult{}, wrap(op, &Error{Code: CodeTempExpired,
 			Message: "This temporary password has expired; ask your administrator for a new one."})
 	}
@@ -138,10 +159,17 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 	}
 	if usingTemp || u.Status == StatusForcePasswordReset || u.RequirePasswordChange {
 		ch, err := s.startChallenge(ctx, o, u, in.Client, newHash)
+		if err == nil {
+			admitted = false
+			s.slotWaiters.wake(u.ID)
+		}
 		return LoginResult{Challenge: ch}, wrap(op, err)
 	}
 	var ns *NewSession
 	err = s.store.Tx(ctx, func(tx Tx) error {
+		if _, err := tx.EndLoginAttempt(ctx, o.ID, u.ID, AttemptSucceeded, s.now()); err != nil {
+			return err
+		}
 		if newHash != "" {
 			if err := tx.ReplacePasswordHash(ctx, o.ID, u.ID, u.PasswordHash, newHash); err != nil {
 				return err
@@ -162,6 +190,8 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 	if err != nil {
 		return LoginResult{}, wrap(op, err)
 	}
+	admitted = false
+	s.slotWaiters.wake(u.ID)
 	return LoginResult{Session: ns}, nil
 }
 
@@ -189,10 +219,11 @@ func (s *Service) verify(ctx context.Context, stored, pw string) (ok, rehash boo
 	return ok, rehash, nil
 }
 
-// recordFailure counts a failed sign-in against the account, locks it when
-// the organization's limit is reached, and audits the reason. A failure to
-// record is logged: the caller still gets the generic answer.
-func (s *Service) recordFailure(ctx context.Context, o Org, u *User, in LoginInput, reason string) {
+// recordFailure audits a failed sign-in with its reason and counts it
+// against the account (ending its attempt slot when it held one), and locks
+// the account when this failure reaches the organization's limit. A failure
+// to record is logged: the caller still gets the generic answer.
+func (s *Service) recordFailure(ctx context.Context, o Org, u *User, in LoginInput, reason string, admitted bool) {
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		now := s.now()
 		ev := &AuditEvent{OrgID: o.ID, Action: ActionLoginFailed, IP: in.Client.IP, UserAgent: in.Client.UserAgent,
@@ -201,7 +232,15 @@ func (s *Service) recordFailure(ctx context.Context, o Org, u *User, in LoginInp
 			return s.append(ctx, tx, ev)
 		}
 		ev.TargetID = &u.ID
-		n, err := tx.RecordLoginFailure(ctx, o.ID, u.ID, now)
+		var (
+			n   int
+			err error
+		)
+		if admitted {
+			n, err = tx.EndLoginAttempt(ctx, o.ID, u.ID, AttemptFailed, now)
+		} else {
+			n, err = tx.RecordLoginFailure(ctx, o.ID, u.ID, now)
+		}
 		if err != nil {
 			return err
 		}
@@ -210,28 +249,98 @@ func (s *Service) recordFailure(ctx context.Context, o Org, u *User, in LoginInp
 			return err
 		}
 		max := o.Settings.Lockout.MaxFailures
-		if max <= 0 || n < max || reason == "locked" {
-			return nil
-		}
-		cur, err := tx.UserByID(ctx, o.ID, u.ID)
-		if err != nil {
-			return err
-		}
-		if cur.LockedUntil != nil && cur.LockedUntil.After(now) {
+		if max <= 0 || n < max || !admitted {
 			return nil
 		}
 		until := now.Add(time.Duration(o.Settings.Lockout.LockMinutes) * time.Minute)
-		cur.LockedUntil = &until
-		cur.UpdatedAt = now
-		if err := tx.UpdateUser(ctx, &cur); err != nil {
+		locked, err := tx.LockUser(ctx, o.ID, u.ID, until, now)
+		if err != nil || !locked {
 			return err
 		}
 		return s.append(ctx, tx, &AuditEvent{OrgID: o.ID, Action: ActionLocked, TargetID: &u.ID,
 			IP: in.Client.IP, UserAgent: in.Client.UserAgent, Outcome: OutcomeSuccess,
 			Details: map[string]any{"failed_logins": n, "locked_until": until.Format(time.RFC3339)}})
 	})
+	if u != nil {
+		s.slotWaiters.wake(u.ID)
+	}
 	if err != nil {
 		s.log.Error("recording a failed sign-in", "op", "account.Login", "err", err)
+	}
+}
+
+// beginAttempt takes a sign-in slot of the account, waiting briefly while
+// every slot is held by attempts in flight. Waiting costs no hash memory.
+func (s *Service) beginAttempt(ctx context.Context, o Org, u User) (Attempt, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		// Take the wake-up channel before trying, so a slot given back in
+		// between is not missed. Other processes' slots are seen by polling.
+		wake := s.slotWaiters.channel(u.ID)
+		var att Attempt
+		err := s.store.Tx(ctx, func(tx Tx) error {
+			var err error
+			att, err = tx.BeginLoginAttempt(ctx, o.ID, u.ID, o.Settings.Lockout.MaxFailures, s.now())
+			return err
+		})
+		if err != nil || att.Admitted || att.Locked {
+			return att, err
+		}
+		if time.Now().After(deadline) {
+			return Attempt{}, &Error{Code: CodeOverloaded, Message: "Too many sign-ins for this account at once; try again in a moment."}
+		}
+		t := time.NewTimer(50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return Attempt{}, hashErr(ctx.Err())
+		case <-wake:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// waiters wakes the sign-ins of this process that wait for a slot of an
+// account when one of its attempts ends.
+type waiters struct {
+	mu sync.Mutex
+	m  map[UserID]chan struct{}
+}
+
+func (w *waiters) channel(id UserID) <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m == nil {
+		w.m = map[UserID]chan struct{}{}
+	}
+	c, ok := w.m[id]
+	if !ok {
+		c = make(chan struct{})
+		w.m[id] = c
+	}
+	return c
+}
+
+func (w *waiters) wake(id UserID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if c, ok := w.m[id]; ok {
+		close(c)
+		delete(w.m, id)
+	}
+}
+
+// endAttempt gives back a slot whose attempt could not be evaluated.
+func (s *Service) endAttempt(ctx context.Context, o Org, u User, outcome AttemptOutcome) {
+	ctx = context.WithoutCancel(ctx)
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		_, err := tx.EndLoginAttempt(ctx, o.ID, u.ID, outcome, s.now())
+		return err
+	})
+	s.slotWaiters.wake(u.ID)
+	if err != nil {
+		s.log.Error("ending a sign-in attempt", "op", "account.Login", "err", err)
 	}
 }
 
@@ -265,6 +374,9 @@ func (s *Service) startChallenge(ctx context.Context, o Org, u User, c Client, n
 				return err
 			}
 		}
+		if _, err := tx.EndLoginAttempt(ctx, o.ID, u.ID, AttemptSucceeded, now); err != nil {
+			return err
+		}
 		if err := tx.RecordLogin(ctx, o.ID, u.ID, now); err != nil {
 			return err
 		}
@@ -279,7 +391,7 @@ func (s *Service) startChallenge(ctx context.Context, o Org, u User, c Client, n
 		return nil, err
 	}
 	return &PendingChallenge{Kind: ChallengeNewPassword, Token: Secret(token), ExpiresAt: ch.ExpiresAt,
-		Rules: policyOf(o).Rules(), User: u}, nil
+		Rules: s.policy(o).Rules(), User: u}, nil
 }
 
 // NewPasswordInput completes a new-password challenge.
@@ -328,7 +440,7 @@ func (s *Service) CompleteNewPassword(ctx context.Context, in NewPasswordInput) 
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	if err := checkPolicy(o, pw); err != nil {
+	if err := s.checkPassword(o, u, pw); err != nil {
 		return nil, wrap(op, err)
 	}
 	norm := password.Normalize(pw)

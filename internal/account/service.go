@@ -26,6 +26,8 @@ type Config struct {
 	SessionTTL   time.Duration // absolute lifetime of a session
 	SessionIdle  time.Duration // a session unused this long ends
 	ChallengeTTL time.Duration // how long a new-password challenge lasts
+	// Breached, when set, refuses passwords found in a breach list.
+	Breached *password.Breached
 }
 
 // DefaultConfig returns the defaults of API.md.
@@ -41,6 +43,8 @@ type Service struct {
 	clock  Clock
 	log    *slog.Logger
 	cfg    Config
+
+	slotWaiters waiters
 }
 
 // NewService returns a Service over its dependencies.
@@ -85,21 +89,21 @@ func hashErr(err error) error {
 	return err
 }
 
-// policyOf returns the password checker for an organization's settings.
-func policyOf(o Org) password.Policy {
-	p := password.DefaultPolicy()
-	if v := o.Settings.PasswordPolicy.MinLength; v > 0 {
-		p.MinLength = v
-	}
-	if v := o.Settings.PasswordPolicy.MaxLength; v > 0 {
-		p.MaxLength = v
-	}
-	return p
+// policy returns the password checker for an organization's settings.
+func (s *Service) policy(o Org) password.Policy {
+	pp := o.Settings.PasswordPolicy
+	return password.Policy{MinLength: pp.MinLength, MaxLength: pp.MaxLength, RequireClasses: pp.RequireClasses,
+		BlockCommon: pp.BlockCommon, BlockPersonal: pp.BlockPersonal, Breached: s.cfg.Breached}
 }
 
-// checkPolicy returns a password_policy *Error naming every failed rule.
-func checkPolicy(o Org, pw string) error {
-	vs := policyOf(o).Check(pw)
+// checkPassword applies the organization's policy to a new password of u
+// and returns a password_policy *Error naming every failed rule. It is the
+// one check of every path that sets a password.
+func (s *Service) checkPassword(o Org, u User, pw string) error {
+	vs, err := s.policy(o).CheckWithError(pw, password.Context{Email: u.Email, Name: u.Name, OrgName: o.Name, OrgSlug: o.Slug})
+	if err != nil {
+		s.log.Error("breached-password lookup failed; refusing the password", "err", err)
+	}
 	if len(vs) == 0 {
 		return nil
 	}
@@ -110,11 +114,10 @@ func checkPolicy(o Org, pw string) error {
 	return e
 }
 
-// tooLong reports whether pw is over the policy's maximum; such a password is
-// refused before any hashing.
+// tooLong refuses a password over the policy's maximum, before any hashing.
 func tooLong(o Org, pw string) error {
-	for _, v := range policyOf(o).Check(pw) {
-		if v.Rule == "max_length" {
+	for _, v := range (password.Policy{MaxLength: o.Settings.PasswordPolicy.MaxLength}).Check(pw) {
+		if v.Rule == password.RuleMaxLength {
 			return &Error{Code: CodePasswordPolicy, Message: "The password is too long.",
 				Details: []Detail{{Rule: v.Rule, Message: v.Message}}}
 		}
@@ -134,7 +137,7 @@ func (s *Service) PasswordRules(ctx context.Context, orgSlug string) ([]password
 	if err != nil {
 		return nil, wrap("account.PasswordRules", notFound(err))
 	}
-	return policyOf(o).Rules(), nil
+	return s.policy(o).Rules(), nil
 }
 
 // OrgBySlug returns the organization with this slug, for pages that show its name.
@@ -159,11 +162,20 @@ func notFound(err error) error {
 	return err
 }
 
-// audit returns an event of the actor's organization.
+// event returns an audit event of the actor's organization.
 func (a Actor) event(action Action, target *UserID, outcome Outcome, details map[string]any) *AuditEvent {
-	id := a.UserID
-	return &AuditEvent{OrgID: a.OrgID, Action: action, ActorID: &id, TargetID: target,
+	e := &AuditEvent{OrgID: a.OrgID, Action: action, TargetID: target,
 		IP: a.Client.IP, UserAgent: a.Client.UserAgent, Outcome: outcome, Details: details}
+	if a.UserID != 0 {
+		id := a.UserID
+		e.ActorID = &id
+	} else {
+		if e.Details == nil {
+			e.Details = map[string]any{}
+		}
+		e.Details["via"] = "cli"
+	}
+	return e
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -35,12 +35,32 @@ type Tx interface {
 	// Roles lists the organization's roles by name.
 	Roles(ctx context.Context, org OrgID) ([]Role, error)
 
+	// UpdateRole renames the organization's role old and/or replaces its
+	// permissions with r's (r.Name is the new name). A taken name is an
+	// *Error with CodeConflict; a missing role ErrNotFound.
+	UpdateRole(ctx context.Context, org OrgID, old string, r Role) error
+	// DeleteRole removes a role that no user holds; a held role is an *Error
+	// with CodeRoleInUse, a missing one ErrNotFound.
+	DeleteRole(ctx context.Context, org OrgID, name string) error
+	// CountUsersWithRole counts the organization's users holding the role,
+	// leaving out disabled users when activeOnly.
+	CountUsersWithRole(ctx context.Context, org OrgID, role string, activeOnly bool) (int, error)
+	// LockOrg serializes the transactions that check an organization-wide
+	// rule (such as "one administrator must remain") until this one ends.
+	LockOrg(ctx context.Context, org OrgID) error
+
+	// ListUsers returns one page of the organization's users matching f, in
+	// the order (FoldName(name), id), starting after f.After.
+	ListUsers(ctx context.Context, org OrgID, f UserFilter) ([]User, error)
+
 	// CreateUser inserts u (u.OrgID set, u.Email already normalized) with its
 	// roles, and sets u.ID. An email already used in the organization is an
 	// *Error with CodeEmailTaken; an unknown role name is an *Error with
 	// CodeValidation.
 	CreateUser(ctx context.Context, u *User) error
-	// UserByID returns the user with its roles and the union of their permissions.
+	// UserByID returns the user with its roles and the union of their
+	// permissions. Within Tx (not View) it locks the user's row on
+	// PostgreSQL until the transaction ends, so read-modify-write is safe.
 	UserByID(ctx context.Context, org OrgID, id UserID) (User, error)
 	// UserByEmail looks the user up by normalized email.
 	UserByEmail(ctx context.Context, org OrgID, email string) (User, error)
@@ -56,6 +76,21 @@ type Tx interface {
 	// RecordLoginFailure atomically adds one to failed_logins and returns the
 	// new count, correct when several processes do so at once.
 	RecordLoginFailure(ctx context.Context, org OrgID, id UserID, at time.Time) (int, error)
+	// BeginLoginAttempt takes one of the account's sign-in slots before its
+	// password is checked, in one atomic statement: admitted while failures
+	// plus attempts in flight stay under max, so that however many attempts
+	// arrive at once, in however many processes, at most max wrong
+	// passwords are evaluated before the lock. An expired lock is cleared.
+	// Not admitted, the answer says whether the account is locked or only
+	// busy (retry shortly).
+	BeginLoginAttempt(ctx context.Context, org OrgID, id UserID, max int, now time.Time) (Attempt, error)
+	// EndLoginAttempt gives the slot back with the outcome: a failure adds
+	// one to failed_logins (returned), a success resets it and any lock, an
+	// abandoned attempt (the hash could not run) changes nothing else.
+	EndLoginAttempt(ctx context.Context, org OrgID, id UserID, outcome AttemptOutcome, now time.Time) (int, error)
+	// LockUser sets locked_until unless the user is already locked at now,
+	// and reports whether it did, so that user.locked is recorded once.
+	LockUser(ctx context.Context, org OrgID, id UserID, until, now time.Time) (bool, error)
 	// RecordLogin resets failed_logins and locked_until and sets last_login_at.
 	RecordLogin(ctx context.Context, org OrgID, id UserID, at time.Time) error
 	// ReplacePasswordHash swaps the stored hash old for new (a transparent
@@ -105,3 +140,20 @@ type SystemClock struct{}
 
 // Now returns the current time in UTC.
 func (SystemClock) Now() time.Time { return time.Now().UTC() }
+
+// Attempt is the answer of Tx.BeginLoginAttempt.
+type Attempt struct {
+	Admitted bool
+	Locked   bool
+	Failures int
+}
+
+// AttemptOutcome is how an admitted sign-in attempt ended.
+type AttemptOutcome int
+
+// The outcomes of an attempt.
+const (
+	AttemptAbandoned AttemptOutcome = iota
+	AttemptSucceeded
+	AttemptFailed
+)

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/latchkey/latchkey/internal/account"
 )
 
 //go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
@@ -130,6 +132,45 @@ func (db *DB) createMigrationsTable(ctx context.Context) error {
 	}
 }
 
+// goSteps are the parts of migrations written in Go, by file name: each runs
+// right after its file's SQL, in the same transaction.
+var goSteps = map[string]func(context.Context, *tx) error{
+	"0002_search.sql": backfillNameKeys,
+}
+
+// backfillNameKeys sets name_key = account.FoldName(name) on the rows that
+// predate the column. FoldName is Go (Unicode decomposition), so SQL's lower()
+// would not give the same key, and the keyset cursors compare against it.
+func backfillNameKeys(ctx context.Context, t *tx) error {
+	type row struct {
+		id   int64
+		name string
+	}
+	rows, err := t.query(ctx, `SELECT id, name FROM users`)
+	if err != nil {
+		return fmt.Errorf("backfill name_key: %w", err)
+	}
+	var all []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.name); err != nil {
+			rows.Close()
+			return fmt.Errorf("backfill name_key: %w", err)
+		}
+		all = append(all, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("backfill name_key: %w", err)
+	}
+	for _, r := range all {
+		if _, err := t.exec(ctx, `UPDATE users SET name_key = ? WHERE id = ?`, account.FoldName(r.name), r.id); err != nil {
+			return fmt.Errorf("backfill name_key: %w", err)
+		}
+	}
+	return nil
+}
+
 // apply runs m unless another process did first; it reports whether it ran m.
 func (db *DB) apply(ctx context.Context, m migration) (applied bool, err error) {
 	stx, err := db.writer.BeginTx(ctx, nil)
@@ -141,7 +182,7 @@ func (db *DB) apply(ctx context.Context, m migration) (applied bool, err error) 
 			stx.Rollback()
 		}
 	}()
-	t := &tx{tx: stx, pg: db.dialect == DialectPostgres}
+	t := &tx{tx: stx, pg: db.dialect == DialectPostgres, write: true}
 	if t.pg {
 		// EXCLUSIVE lets readers of schema_migrations on but makes a second
 		// migrator wait here until this transaction ends.
@@ -158,6 +199,11 @@ func (db *DB) apply(ctx context.Context, m migration) (applied bool, err error) 
 	}
 	if _, err := stx.ExecContext(ctx, m.sql); err != nil {
 		return false, fmt.Errorf("sqlstore: migration %s: %w", m.name, err)
+	}
+	if step := goSteps[m.name]; step != nil {
+		if err := step(ctx, t); err != nil {
+			return false, fmt.Errorf("sqlstore: migration %s: %w", m.name, err)
+		}
 	}
 	if _, err := t.exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
 		m.version, t.time(time.Now())); err != nil {

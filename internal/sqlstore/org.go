@@ -95,19 +95,12 @@ func (t *tx) CreateRole(ctx context.Context, r account.Role) error {
 	err := t.queryRow(ctx, `INSERT INTO roles (org_id, name, builtin) VALUES (?, ?, ?) RETURNING id`,
 		int64(r.OrgID), r.Name, r.Builtin).Scan(&id)
 	if isUnique(err) {
-		return &account.Error{Code: account.CodeConflict, Message: "A role with this name already exists."}
+		return errRoleTaken
 	}
 	if err != nil {
 		return fmt.Errorf("sqlstore: insert role: %w", err)
 	}
-	perms := slices.Clone(r.Permissions)
-	slices.Sort(perms)
-	for _, p := range slices.Compact(perms) {
-		if _, err := t.exec(ctx, `INSERT INTO role_permissions (role_id, permission) VALUES (?, ?)`, id, string(p)); err != nil {
-			return fmt.Errorf("sqlstore: insert role permission: %w", err)
-		}
-	}
-	return nil
+	return t.insertRolePermissions(ctx, id, r.Permissions)
 }
 
 // Roles lists the organization's roles by name, each with its permissions

@@ -80,7 +80,11 @@ func setupPostgres() {
 	if pg.admin, pg.err = sql.Open("pgx", pg.dbURL); pg.err != nil {
 		return
 	}
-	pg.err = pg.admin.PingContext(ctx)
+	// Migration 0002's CREATE EXTENSION would put pg_trgm in the schema of
+	// the test that runs first, and dropping that schema would take the
+	// extension, and the trigram indexes of every other live schema, with it.
+	// In public, which every test's search_path ends with, it outlives them.
+	_, pg.err = pg.admin.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
 }
 
 func dropPostgres() error {
@@ -99,10 +103,10 @@ func dropPostgres() error {
 	return err
 }
 
-// postgresURL returns the URL of a new, empty schema (as search_path) in the
-// test database. Without PostgreSQL it skips t, loudly, or fails it under
+// postgresURL returns the URL of a new, empty schema (first in search_path,
+// before public with pg_trgm) in the test database. Without PostgreSQL it skips t, loudly, or fails it under
 // CI=true.
-func postgresURL(t *testing.T) string {
+func postgresURL(t testing.TB) string {
 	t.Helper()
 	pg.once.Do(setupPostgres)
 	if pg.err != nil {
@@ -123,7 +127,7 @@ func postgresURL(t *testing.T) string {
 	})
 	u, _ := url.Parse(pg.dbURL)
 	q := u.Query()
-	q.Set("search_path", schema)
+	q.Set("search_path", schema+",public")
 	u.RawQuery = q.Encode()
 	return u.String()
 }

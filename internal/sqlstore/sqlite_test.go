@@ -11,13 +11,13 @@ import (
 )
 
 // sqliteURL returns the URL of a new database file in t's temp dir.
-func sqliteURL(t *testing.T) string {
+func sqliteURL(t testing.TB) string {
 	t.Helper()
 	return "sqlite:" + filepath.Join(t.TempDir(), "latchkey.db")
 }
 
 // mustOpen opens url, migrates it and closes it when t ends.
-func mustOpen(t *testing.T, url string) *DB {
+func mustOpen(t testing.TB, url string) *DB {
 	t.Helper()
 	db, err := Open(context.Background(), url, nil)
 	if err != nil {
@@ -36,6 +36,17 @@ func mustOpen(t *testing.T, url string) *DB {
 
 func TestSQLiteStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) account.Store { return mustOpen(t, sqliteURL(t)) })
+}
+
+// TestSQLiteStoreSmallWindow runs the suite with an index walk of one row,
+// so that searches take the trigram and role lookups that a large table
+// needs and the suite's few rows would otherwise never reach.
+func TestSQLiteStoreSmallWindow(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) account.Store {
+		db := mustOpen(t, sqliteURL(t))
+		db.walkBudget = 1
+		return db
+	})
 }
 
 func TestSQLitePragmas(t *testing.T) {

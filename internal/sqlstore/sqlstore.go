@@ -44,6 +44,9 @@ type DB struct {
 	dialect string
 	dsn     string // SQLite: the readers' DSN without query_only, for Backup
 	log     *slog.Logger
+	// walkBudget is the SQLite search's index walk budget (see
+	// listUsersSQLite); tests shrink it to reach the other plan.
+	walkBudget int
 }
 
 var _ account.Store = (*DB)(nil)
@@ -103,7 +106,8 @@ func openSQLite(ctx context.Context, path string, log *slog.Logger) (*DB, error)
 		return nil, fmt.Errorf("sqlstore: open sqlite %s: %w", path, err)
 	}
 	log.Debug("opened database", "dialect", DialectSQLite, "path", path)
-	return &DB{writer: writer, reader: reader, dialect: DialectSQLite, dsn: path + "?" + common, log: log}, nil
+	return &DB{writer: writer, reader: reader, dialect: DialectSQLite, dsn: path + "?" + common, log: log,
+		walkBudget: defaultWalkBudget}, nil
 }
 
 func openPostgres(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
@@ -206,7 +210,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 			stx.Rollback()
 		}
 	}()
-	err = fn(&tx{tx: stx, pg: db.dialect == DialectPostgres})
+	err = fn(&tx{tx: stx, pg: db.dialect == DialectPostgres, write: opts == nil || !opts.ReadOnly, walkBudget: db.walkBudget})
 	done = true
 	if err != nil {
 		stx.Rollback()

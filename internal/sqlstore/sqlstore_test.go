@@ -80,8 +80,8 @@ func TestRebind(t *testing.T) {
 
 // dialects runs fn as a subtest per database; url returns a fresh database.
 func dialects(t *testing.T, fn func(t *testing.T, url func(t *testing.T) string)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, sqliteURL) })
-	t.Run("postgres", func(t *testing.T) { fn(t, postgresURL) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, func(t *testing.T) string { return sqliteURL(t) }) })
+	t.Run("postgres", func(t *testing.T) { fn(t, func(t *testing.T) string { return postgresURL(t) }) })
 }
 
 func latestVersion(t *testing.T, dialect string) int {

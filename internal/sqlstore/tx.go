@@ -19,8 +19,11 @@ import (
 // tx is one transaction; it implements account.Tx. Queries are written with
 // ? placeholders and rebound to $n for PostgreSQL.
 type tx struct {
-	tx *sql.Tx
-	pg bool
+	tx    *sql.Tx
+	pg    bool
+	write bool // Tx, not View: lookups lock rows on PostgreSQL
+	// walkBudget: see DB.walkBudget.
+	walkBudget int
 }
 
 var _ account.Tx = (*tx)(nil)
@@ -162,6 +165,30 @@ func isUnique(err error) bool {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// forUpdate returns the clause that locks the selected rows until the
+// transaction ends: FOR UPDATE in a PostgreSQL Tx, nothing otherwise (SQLite's
+// one writer already runs write transactions one at a time, and a View writes
+// nothing).
+func (t *tx) forUpdate() string {
+	if t.pg && t.write {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// isForeignKey reports whether err is a foreign key violation.
+func isForeignKey(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23503" // foreign_key_violation
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 	}
 	return false
 }

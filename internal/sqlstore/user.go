@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/account"
@@ -39,12 +40,12 @@ func (t *tx) CreateUser(ctx context.Context, u *account.User) error {
 	}
 	u.CreatedAt, u.UpdatedAt = normTime(u.CreatedAt), normTime(u.UpdatedAt)
 	err = t.queryRow(ctx, `
-		INSERT INTO users (org_id, email, name, kind, status, auth_source, password_hash,
+		INSERT INTO users (org_id, email, name, name_key, kind, status, auth_source, password_hash,
 			temp_password_hash, temp_password_expires_at, require_password_change, locked_until,
 			failed_logins, last_login_at, password_changed_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`,
-		int64(u.OrgID), u.Email, u.Name, string(u.Kind), string(u.Status), string(u.AuthSource), u.PasswordHash,
+		int64(u.OrgID), u.Email, u.Name, account.FoldName(u.Name), string(u.Kind), string(u.Status), string(u.AuthSource), u.PasswordHash,
 		u.TempPasswordHash, t.timePtr(u.TempPasswordExpiresAt), u.RequirePasswordChange, t.timePtr(u.LockedUntil),
 		u.FailedLogins, t.timePtr(u.LastLoginAt), t.timePtr(u.PasswordChangedAt), t.time(u.CreatedAt), t.time(u.UpdatedAt),
 	).Scan(&u.ID)
@@ -105,18 +106,22 @@ func (t *tx) insertUserRoles(ctx context.Context, user account.UserID, roleIDs [
 	return nil
 }
 
-// UserByID returns the user with its roles and permissions.
+// UserByID returns the user with its roles and permissions. In a Tx on
+// PostgreSQL it locks the user's row (not the roles') until the end of the
+// transaction.
 func (t *tx) UserByID(ctx context.Context, org account.OrgID, id account.UserID) (account.User, error) {
-	u, err := scanUser(t.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE org_id = ? AND id = ?`, int64(org), int64(id)))
+	u, err := scanUser(t.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE org_id = ? AND id = ?`+t.forUpdate(),
+		int64(org), int64(id)))
 	if err != nil {
 		return account.User{}, notFound("user by id", err)
 	}
 	return u, t.loadRoles(ctx, &u)
 }
 
-// UserByEmail returns the user with this email, normalized here too.
+// UserByEmail returns the user with this email, normalized here too; it
+// locks the row as UserByID does.
 func (t *tx) UserByEmail(ctx context.Context, org account.OrgID, email string) (account.User, error) {
-	u, err := scanUser(t.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE org_id = ? AND email = ?`,
+	u, err := scanUser(t.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE org_id = ? AND email = ?`+t.forUpdate(),
 		int64(org), account.NormalizeEmail(email)))
 	if err != nil {
 		return account.User{}, notFound("user by email", err)
@@ -126,23 +131,50 @@ func (t *tx) UserByEmail(ctx context.Context, org account.OrgID, email string) (
 
 // loadRoles sets u.Roles, sorted, and u.Permissions.
 func (t *tx) loadRoles(ctx context.Context, u *account.User) error {
+	us := []account.User{*u}
+	if err := t.loadUsersRoles(ctx, u.OrgID, us); err != nil {
+		return err
+	}
+	*u = us[0]
+	return nil
+}
+
+// loadUsersRoles sets Roles, sorted, and Permissions of the organization's
+// users, in one query.
+func (t *tx) loadUsersRoles(ctx context.Context, org account.OrgID, users []account.User) error {
+	if len(users) == 0 {
+		return nil
+	}
+	byID := make(map[account.UserID]*account.User, len(users))
+	args := make([]any, 0, len(users)+1)
+	args = append(args, int64(org))
+	for i := range users {
+		u := &users[i]
+		u.Roles = []string{}
+		u.Permissions = account.PermissionSet{}
+		byID[u.ID] = u
+		args = append(args, int64(u.ID))
+	}
 	rows, err := t.query(ctx, `
-		SELECT r.name, rp.permission
+		SELECT ur.user_id, r.name, rp.permission
 		FROM user_roles ur
 		JOIN roles r ON r.id = ur.role_id
 		LEFT JOIN role_permissions rp ON rp.role_id = r.id
-		WHERE ur.user_id = ? AND r.org_id = ?`, int64(u.ID), int64(u.OrgID))
+		WHERE r.org_id = ? AND ur.user_id IN (?`+strings.Repeat(", ?", len(users)-1)+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("sqlstore: load user roles: %w", err)
 	}
 	defer rows.Close()
-	u.Roles = []string{}
-	u.Permissions = account.PermissionSet{}
 	for rows.Next() {
+		var id int64
 		var name string
 		var perm *string
-		if err := rows.Scan(&name, &perm); err != nil {
+		if err := rows.Scan(&id, &name, &perm); err != nil {
 			return fmt.Errorf("sqlstore: load user roles: %w", err)
+		}
+		u := byID[account.UserID(id)]
+		if u == nil {
+			continue
 		}
 		if !slices.Contains(u.Roles, name) {
 			u.Roles = append(u.Roles, name)
@@ -154,7 +186,9 @@ func (t *tx) loadRoles(ctx context.Context, u *account.User) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sqlstore: load user roles: %w", err)
 	}
-	slices.Sort(u.Roles)
+	for i := range users {
+		slices.Sort(users[i].Roles)
+	}
 	return nil
 }
 
@@ -166,11 +200,11 @@ func (t *tx) UpdateUser(ctx context.Context, u *account.User) error {
 	}
 	u.UpdatedAt = normTime(u.UpdatedAt)
 	res, err := t.exec(ctx, `
-		UPDATE users SET email = ?, name = ?, status = ?, auth_source = ?, password_hash = ?,
+		UPDATE users SET email = ?, name = ?, name_key = ?, status = ?, auth_source = ?, password_hash = ?,
 			temp_password_hash = ?, temp_password_expires_at = ?, require_password_change = ?,
 			locked_until = ?, failed_logins = ?, last_login_at = ?, password_changed_at = ?, updated_at = ?
 		WHERE org_id = ? AND id = ?`,
-		u.Email, u.Name, string(u.Status), string(u.AuthSource), u.PasswordHash,
+		u.Email, u.Name, account.FoldName(u.Name), string(u.Status), string(u.AuthSource), u.PasswordHash,
 		u.TempPasswordHash, t.timePtr(u.TempPasswordExpiresAt), u.RequirePasswordChange,
 		t.timePtr(u.LockedUntil), u.FailedLogins, t.timePtr(u.LastLoginAt), t.timePtr(u.PasswordChangedAt), t.time(u.UpdatedAt),
 		int64(u.OrgID), int64(u.ID))

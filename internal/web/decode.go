@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,8 +18,30 @@ const maxJSONBody = 1 << 20
 // body_too_large, an unknown field unknown_field naming it, anything else
 // that is not one well-formed value invalid_json.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	body := http.MaxBytesReader(w, r.Body, maxJSONBody)
-	dec := json.NewDecoder(body)
+	r.Body = http.MaxBytesReader(w, r.Body, maxJSONBody)
+	body, err := readAll(r)
+	if err != nil {
+		return err
+	}
+	return decodeBytes(body, v)
+}
+
+// readAll reads the (size-limited) body; too large is body_too_large.
+func readAll(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, &account.Error{Code: account.CodeBodyTooLarge, Message: "The request body is larger than 1 MiB.", Err: err}
+	}
+	if err != nil {
+		return nil, &account.Error{Code: account.CodeInvalidJSON, Message: "The request body could not be read.", Err: err}
+	}
+	return b, nil
+}
+
+// decodeBytes decodes one JSON value strictly.
+func decodeBytes(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil {
@@ -28,10 +51,6 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	if err == nil {
 		return nil
-	}
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return &account.Error{Code: account.CodeBodyTooLarge, Message: "The request body is larger than 1 MiB.", Err: err}
 	}
 	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		name := strings.Trim(f, `"`)

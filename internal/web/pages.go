@@ -27,9 +27,6 @@ func staticFS() fs.FS {
 	return f
 }
 
-// pageNames are the page templates; each is parsed with the layout at start.
-var pageNames = []string{"login", "update-password", "home", "account", "error"}
-
 var statusLabels = map[account.Status]string{
 	account.StatusActive:             "Active",
 	account.StatusInvited:            "Invited",
@@ -52,11 +49,24 @@ var funcs = template.FuncMap{
 		return ""
 	},
 	"join": strings.Join,
+	// pathEscape quotes a value, such as a role name, for one segment of a path.
+	"pathEscape": url.PathEscape,
 }
 
+// parseTemplates parses every page template (templates/*.html but the
+// layout) with the layout, at start, so a broken template stops the server
+// from starting rather than failing a request.
 func parseTemplates() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
-	for _, name := range pageNames {
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(strings.TrimPrefix(f, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: parse template %s: %w", name, err)

@@ -23,6 +23,23 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/me/sessions", s.api(s.authed(s.apiMySessions)))
 	m.Handle("DELETE /api/v1/me/sessions/{id}", s.api(s.authed(s.apiDeleteMySession)))
 
+	m.Handle("GET /api/v1/users", s.api(s.authed(s.apiListUsers)))
+	m.Handle("POST /api/v1/users", s.api(s.authed(s.apiCreateUser)))
+	m.Handle("GET /api/v1/users/{id}", s.api(s.authed(s.apiGetUser)))
+	m.Handle("PATCH /api/v1/users/{id}", s.api(s.authed(s.apiUpdateUser)))
+	m.Handle("DELETE /api/v1/users/{id}", s.api(s.authed(s.apiDeleteUser)))
+	m.Handle("POST /api/v1/users/{id}/temporary-password", s.api(s.authed(s.apiTemporaryPassword)))
+	m.Handle("POST /api/v1/users/{id}/unlock", s.api(s.authed(s.apiUnlock)))
+	m.Handle("GET /api/v1/users/{id}/sessions", s.api(s.authed(s.apiUserSessions)))
+	m.Handle("DELETE /api/v1/users/{id}/sessions", s.api(s.authed(s.apiRevokeUserSessions)))
+	m.Handle("GET /api/v1/audit", s.api(s.authed(s.apiAudit)))
+	m.Handle("GET /api/v1/org", s.api(s.authed(s.apiGetOrg)))
+	m.Handle("PATCH /api/v1/org", s.api(s.authed(s.apiPatchOrg)))
+	m.Handle("GET /api/v1/roles", s.api(s.authed(s.apiListRoles)))
+	m.Handle("POST /api/v1/roles", s.api(s.authed(s.apiCreateRole)))
+	m.Handle("PATCH /api/v1/roles/{name}", s.api(s.authed(s.apiUpdateRole)))
+	m.Handle("DELETE /api/v1/roles/{name}", s.api(s.authed(s.apiDeleteRole)))
+
 	// Pages.
 	m.Handle("GET /{$}", s.page(s.root))
 	m.Handle("GET /o/{org}/{$}", s.page(s.signedIn(s.home)))
@@ -33,6 +50,29 @@ func (s *Server) routes() {
 	m.Handle("GET /o/{org}/account", s.page(s.signedIn(s.accountPage)))
 	m.Handle("POST /o/{org}/account/sessions/{id}/sign-out", s.page(s.csrf(s.signedIn(s.signOutDevice))))
 	m.Handle("POST /o/{org}/logout", s.page(s.csrf(s.logoutSubmit)))
+
+	// Administration pages (pages_admin.go): staff users under admin/users,
+	// residents and businesses under community/users.
+	m.Handle("GET /o/{org}/admin/users", s.page(s.signedIn(s.usersPage(staffScope))))
+	m.Handle("GET /o/{org}/admin/users/new", s.page(s.signedIn(s.newUserPage(staffScope))))
+	m.Handle("POST /o/{org}/admin/users/new", s.page(s.csrf(s.signedIn(s.newUserSubmit(staffScope)))))
+	m.Handle("GET /o/{org}/admin/users/{id}", s.page(s.signedIn(s.userPage(staffScope))))
+	m.Handle("POST /o/{org}/admin/users/{id}", s.page(s.csrf(s.signedIn(s.userSave))))
+	m.Handle("POST /o/{org}/admin/users/{id}/status", s.page(s.csrf(s.signedIn(s.userStatus))))
+	m.Handle("GET /o/{org}/admin/users/{id}/delete", s.page(s.signedIn(s.userDeletePage)))
+	m.Handle("POST /o/{org}/admin/users/{id}/delete", s.page(s.csrf(s.signedIn(s.userDelete))))
+	m.Handle("GET /o/{org}/community/users", s.page(s.signedIn(s.usersPage(communityScope))))
+	m.Handle("GET /o/{org}/community/users/new", s.page(s.signedIn(s.newUserPage(communityScope))))
+	m.Handle("POST /o/{org}/community/users/new", s.page(s.csrf(s.signedIn(s.newUserSubmit(communityScope)))))
+	m.Handle("GET /o/{org}/community/users/{id}", s.page(s.signedIn(s.userPage(communityScope))))
+	m.Handle("POST /o/{org}/community/users/{id}", s.page(s.csrf(s.signedIn(s.userSave))))
+	m.Handle("POST /o/{org}/community/users/{id}/status", s.page(s.csrf(s.signedIn(s.userStatus))))
+	m.Handle("GET /o/{org}/community/users/{id}/delete", s.page(s.signedIn(s.userDeletePage)))
+	m.Handle("POST /o/{org}/community/users/{id}/delete", s.page(s.csrf(s.signedIn(s.userDelete))))
+	m.Handle("GET /o/{org}/admin/roles", s.page(s.signedIn(s.rolesPage)))
+	m.Handle("POST /o/{org}/admin/roles", s.page(s.csrf(s.signedIn(s.roleCreate))))
+	m.Handle("POST /o/{org}/admin/roles/{name}", s.page(s.csrf(s.signedIn(s.roleSave))))
+	m.Handle("POST /o/{org}/admin/roles/{name}/delete", s.page(s.csrf(s.signedIn(s.roleDelete))))
 
 	// Everything else: the API's error shape, 404 or 405.
 	m.Handle("/", s.api(s.notFound))

@@ -46,6 +46,11 @@ func Run(t *testing.T, open func(t *testing.T) account.Store) {
 		{"TimesUTCMicroseconds", testTimes},
 		{"RollbackOnError", testRollback},
 		{"ViewRejectsWrites", testViewReadOnly},
+		{"Search", testSearch},
+		{"SearchKeysetWhileInserting", testSearchKeysetWhileInserting},
+		{"SearchFollowsWrites", testSearchFollowsWrites},
+		{"RoleChanges", testRoleChanges},
+		{"ReadModifyWriteLocksUser", testReadModifyWrite},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
