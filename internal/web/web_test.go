@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -55,6 +56,7 @@ type env struct {
 }
 
 type envOpts struct {
+	log      *slog.Logger
 	limiter  *password.Limiter
 	params   *password.Params
 	limits   web.IPLimits
@@ -82,7 +84,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	}
 	clock := &fakeClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 	cfg := account.Config{SessionTTL: 14 * 24 * time.Hour, SessionIdle: 24 * time.Hour, ChallengeTTL: 15 * time.Minute}
-	svc := account.NewService(db, password.NewHasher(p, o.limiter), clock, nil, cfg)
+	svc := account.NewService(db, password.NewHasher(p, o.limiter), clock, o.log, cfg)
 	in := account.InitInput{Slug: "metro", Name: "Metro Fire", AdminEmail: "ann@example.org", AdminPassword: adminPassword}
 	if o.noAdminP {
 		in.AdminPassword = ""
@@ -98,7 +100,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 		base = "http://127.0.0.1"
 	}
 	bu, _ := url.Parse(base)
-	srv, err := web.NewServer(web.Options{Accounts: svc, BaseURL: bu, IPLimits: o.limits, Clock: clock, SessionTTL: cfg.SessionTTL})
+	srv, err := web.NewServer(web.Options{Accounts: svc, Log: o.log, BaseURL: bu, IPLimits: o.limits, Clock: clock, SessionTTL: cfg.SessionTTL})
 	if err != nil {
 		t.Fatal(err)
 	}
