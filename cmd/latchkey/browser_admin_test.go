@@ -186,6 +186,9 @@ func TestBrowser_AdminUsers(t *testing.T) {
 	b.navigate("open Add User", srv.BaseURL+usersPath+"/new")
 	b.fill("fill in a user with a temporary password", "Email", "tim.temp@example.org", "Name", "Tim Temporary")
 	b.submit("create with a temporary password", button("Create User and Set Temporary Password"))
+	b.waitText("are you sure?", "Are you sure? Create this user and set a temporary password for them?")
+	b.waitText("the values to confirm", "tim.temp@example.org")
+	b.submit("confirm", button("Confirm"))
 	b.waitText("the warning", "This temporary password is shown only once.")
 	temp := b.text("the temporary password", `//code`)
 	if len(temp) < 12 || strings.ContainsAny(temp, " \n") {

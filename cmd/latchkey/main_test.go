@@ -180,3 +180,36 @@ func TestUserCommands(t *testing.T) {
 		t.Error("list of an unknown organization succeeded")
 	}
 }
+
+func TestUserRecoveryCommands(t *testing.T) {
+	dir := t.TempDir()
+	g := env("LATCHKEY_DB", "sqlite:"+filepath.Join(dir, "lk.db"))
+	pwFile := filepath.Join(dir, "pw")
+	os.WriteFile(pwFile, []byte("a-long-admin-password\n"), 0o600)
+	if _, err := runCLI(t, g, "init", "--org", "metro", "--admin-email", "chief@example.org", "--admin-password-file", pwFile); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCLI(t, g, "user", "create", "--org", "metro", "--email", "ann@example.org", "--name", "Ann Lee", "--password-file", pwFile); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, g, "user", "temp-password", "--org", "metro", "--email", "ann@example.org", "--reason", "ticket 9")
+	if err != nil || !strings.Contains(out, "temporary password: ") {
+		t.Fatalf("temp-password: %v\n%s", err, out)
+	}
+	if out, err := runCLI(t, g, "user", "unlock", "--org", "metro", "--email", "ann@example.org"); err != nil || !strings.Contains(out, "Unlocked") {
+		t.Fatalf("unlock: %v %s", err, out)
+	}
+	newPw := filepath.Join(dir, "new")
+	os.WriteFile(newPw, []byte("short\n"), 0o600)
+	if _, err := runCLI(t, g, "user", "reset-password", "--org", "metro", "--email", "ann@example.org", "--password-file", newPw); err == nil ||
+		!strings.Contains(err.Error(), "At least 12 characters") {
+		t.Errorf("a short password: %v", err)
+	}
+	os.WriteFile(newPw, []byte("another-long-password\n"), 0o600)
+	if out, err := runCLI(t, g, "user", "reset-password", "--org", "metro", "--email", "ann@example.org", "--password-file", newPw); err != nil {
+		t.Fatalf("reset-password: %v %s", err, out)
+	}
+	if _, err := runCLI(t, g, "user", "unlock", "--org", "metro", "--email", "nobody@example.org"); err == nil {
+		t.Error("unlock of an unknown email succeeded")
+	}
+}

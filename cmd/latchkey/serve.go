@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/account"
+	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/sqlstore"
 	"github.com/latchkey/latchkey/internal/web"
@@ -28,18 +29,22 @@ const defaultDB = "sqlite:latchkey.db"
 
 // common are the flags every command that opens the database has.
 type common struct {
-	db            string
-	logLevel      string
-	logFormat     string
-	argonMemory   uint
-	argonTime     uint
-	argonThreads  uint
-	hashSlots     int
-	hashQueue     int
-	hashMaxWait   time.Duration
-	sessionTTL    time.Duration
-	sessionIdle   time.Duration
-	challengeTTL  time.Duration
+	db           string
+	logLevel     string
+	logFormat    string
+	argonMemory  uint
+	argonTime    uint
+	argonThreads uint
+	hashSlots    int
+	hashQueue    int
+	hashMaxWait  time.Duration
+	sessionTTL   time.Duration
+	sessionIdle  time.Duration
+	challengeTTL time.Duration
+	breachedFile string
+	// baseURL is where links in emails point: --base-url, or for serve
+	// without it the address it listens on.
+	baseURL       string
 	hasherLimiter *password.Limiter
 }
 
@@ -57,6 +62,8 @@ func (c *common) register(fs *flagSet) {
 	fs.DurationVar(&c.sessionTTL, "session-ttl", 14*24*time.Hour, "absolute lifetime of a session")
 	fs.DurationVar(&c.sessionIdle, "session-idle", 24*time.Hour, "a session unused this long ends")
 	fs.DurationVar(&c.challengeTTL, "challenge-ttl", 15*time.Minute, "how long the new-password step after a temporary password lasts")
+	fs.StringVar(&c.breachedFile, "breached-passwords", "", "sorted SHA-1 list of breached passwords (Pwned Passwords format), refused as new passwords")
+	fs.StringVar(&c.baseURL, "base-url", "", "public URL of Latchkey, used in links and emails (default http://ADDR)")
 }
 
 func (c *common) check() error {
@@ -101,8 +108,19 @@ func (c *common) logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// open connects to and migrates the database and builds the service.
-func (c *common) open(ctx context.Context, log *slog.Logger, hashObserver func(time.Duration)) (*sqlstore.DB, *account.Service, error) {
+// open connects to and migrates the database and builds the service;
+// tune, when set, adjusts the service's configuration first.
+func (c *common) open(ctx context.Context, log *slog.Logger, hashObserver func(time.Duration), tune ...func(*account.Config)) (*sqlstore.DB, *account.Service, error) {
+	renderer, err := mail.NewRenderer()
+	if err != nil {
+		return nil, nil, err
+	}
+	var breached *password.Breached
+	if c.breachedFile != "" {
+		if breached, err = password.OpenBreached(c.breachedFile); err != nil {
+			return nil, nil, fmt.Errorf("--breached-passwords: %w", err)
+		}
+	}
 	db, err := sqlstore.Open(ctx, c.db, log)
 	if err != nil {
 		return nil, nil, err
@@ -115,8 +133,12 @@ func (c *common) open(ctx context.Context, log *slog.Logger, hashObserver func(t
 	h := password.NewHasher(password.Params{Memory: uint32(c.argonMemory), Time: uint32(c.argonTime),
 		Threads: uint8(c.argonThreads), SaltLen: 16, KeyLen: 32}, c.hasherLimiter)
 	h.OnHash = hashObserver
-	svc := account.NewService(db, h, account.SystemClock{}, log, account.Config{
-		SessionTTL: c.sessionTTL, SessionIdle: c.sessionIdle, ChallengeTTL: c.challengeTTL})
+	cfg := account.Config{SessionTTL: c.sessionTTL, SessionIdle: c.sessionIdle, ChallengeTTL: c.challengeTTL,
+		Breached: breached, Renderer: renderer, BaseURL: c.baseURL, DevMailbox: true}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	svc := account.NewService(db, h, account.SystemClock{}, log, cfg)
 	return db, svc, nil
 }
 
@@ -131,7 +153,6 @@ func redactURL(s string) string {
 type serveConfig struct {
 	common
 	addr            string
-	baseURL         string
 	smtp            string
 	mailFrom        string
 	ipLimits        string
@@ -144,7 +165,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs := newFlagSet("serve", "", getenv)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
 	c.common.register(fs)
-	fs.StringVar(&c.baseURL, "base-url", "", "public URL of Latchkey, used in links and emails (default http://ADDR)")
 	fs.StringVar(&c.smtp, "smtp", "", "mail server: smtp://[user:pass@]host:port or smtps://... (unset: mail stays in the outbox)")
 	fs.StringVar(&c.mailFrom, "mail-from", "latchkey@localhost", "sender address of emails")
 	fs.StringVar(&c.ipLimits, "ip-limits", web.DefaultIPLimits, "per-client-IP limits, login=RATE:BURST,forgot=RATE:BURST,reset=RATE:BURST, or off")
@@ -182,10 +202,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		proxies = append(proxies, pr)
 	}
+	var sender *mail.Sender
 	if c.smtp != "" {
-		u, err := url.Parse(c.smtp)
-		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
-			return fmt.Errorf("serve: invalid --smtp %q: want smtp://[user:pass@]host:port or smtps://...", redactURL(c.smtp))
+		sc, err := mail.ParseSMTPURL(c.smtp)
+		if err != nil {
+			return fmt.Errorf("serve: invalid --smtp: %w", err)
+		}
+		if !account.ValidEmail(account.NormalizeEmail(c.mailFrom)) {
+			return fmt.Errorf("serve: invalid --mail-from %q: want an address such as latchkey@example.org", c.mailFrom)
+		}
+		if sender, err = mail.NewSender(sc, mail.SenderOptions{From: c.mailFrom}); err != nil {
+			return fmt.Errorf("serve: %w", err)
 		}
 	}
 	var base *url.URL
@@ -212,18 +239,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("serve: listen on %s: %w", c.addr, err)
 	}
 	defer ln.Close()
-	db, svc, err := c.open(ctx, log, func(d time.Duration) { hashDur.Observe(d.Seconds()) })
-	if err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
-	defer db.Close()
-	lim := c.hasherLimiter
-	reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "latchkey_password_hash_queue_depth",
-			Help: "Password hashes waiting for a slot."}, func() float64 { return float64(lim.Waiting()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "latchkey_password_hash_running",
-			Help: "Password hashes being computed."}, func() float64 { return float64(lim.Running()) }),
-	)
 	if base == nil {
 		a := ln.Addr().(*net.TCPAddr)
 		h := host
@@ -232,6 +247,35 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		base = &url.URL{Scheme: "http", Host: net.JoinHostPort(h, strconv.Itoa(a.Port))}
 	}
+	c.baseURL = base.String()
+	var worker *mail.Worker
+	db, svc, err := c.open(ctx, log, func(d time.Duration) { hashDur.Observe(d.Seconds()) }, func(cfg *account.Config) {
+		cfg.DevMailbox = sender == nil
+		cfg.MailWake = func() {
+			if worker != nil {
+				worker.Wake()
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer db.Close()
+	if sender != nil {
+		worker = mail.NewWorker(db, sender, log, mail.WorkerOptions{})
+		go func() {
+			if err := worker.Run(ctx); err != nil && ctx.Err() == nil {
+				log.Error("mail worker stopped", "err", err)
+			}
+		}()
+	}
+	lim := c.hasherLimiter
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "latchkey_password_hash_queue_depth",
+			Help: "Password hashes waiting for a slot."}, func() float64 { return float64(lim.Waiting()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "latchkey_password_hash_running",
+			Help: "Password hashes being computed."}, func() float64 { return float64(lim.Running()) }),
+	)
 	srv, err := web.NewServer(web.Options{Accounts: svc, Log: log, BaseURL: base, Registry: reg, Gatherer: reg,
 		IPLimits: limits, TrustedProxies: proxies, SessionTTL: c.sessionTTL})
 	if err != nil {
@@ -240,6 +284,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintf(stdout, "Latchkey listening on http://%s (database %s)\n", ln.Addr(), redactURL(c.db))
 	if c.smtp == "" {
 		log.Warn("no --smtp set: email stays in the outbox, readable by org.manage holders on the Emails page")
+		fmt.Fprintln(stdout, "No --smtp given: emails stay in the outbox; administrators read them on the Emails page.")
+	} else {
+		log.Info("sending email", "smtp", redactURL(c.smtp), "from", c.mailFrom)
 	}
 	res, created, err := svc.Bootstrap(ctx)
 	if err != nil {

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/account"
 )
@@ -22,11 +22,14 @@ func (l *stringList) Set(v string) error {
 	return nil
 }
 
-const userUsage = `Usage: latchkey user list|create|delete --org SLUG [flags]
+const userUsage = `Usage: latchkey user list|create|delete|reset-password|temp-password|unlock --org SLUG [flags]
 
-  list     list or search the organization's users (--q, --limit)
-  create   add a user (--email, --name, --kind, --role, --password-file or --temporary-password)
-  delete   delete a user (--id or --email)
+  list            list or search the organization's users (--q, --limit)
+  create          add a user (--email, --name, --kind, --role, --password-file or --temporary-password)
+  delete          delete a user (--id or --email)
+  reset-password  set the user's password from --password-file, or without it email a reset link
+  temp-password   give the user a temporary password, printed once (--reason)
+  unlock          clear the user's lockout (--reason)
 
 The operator acts with every permission of the organization, under the same
 rules as the API (the last administrator cannot be deleted, and so on).
@@ -46,6 +49,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		limit                     int
 		roles                     stringList
 		temp                      bool
+		reason                    string
 	)
 	fs := newFlagSet("user "+sub, "", getenv)
 	fs.StringVar(&org, "org", "", "organization slug (required)")
@@ -60,11 +64,17 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		fs.Var(&roles, "role", "a role to grant; repeat for several")
 		fs.StringVar(&pwf, "password-file", "", "file holding the user's password")
 		fs.BoolVar(&temp, "temporary-password", false, "generate a temporary password, printed once")
-	case "delete":
+	case "delete", "reset-password", "temp-password", "unlock":
 		fs.Int64Var(&id, "id", 0, "the user's ID")
 		fs.StringVar(&email, "email", "", "the user's email")
+		if sub != "delete" {
+			fs.StringVar(&reason, "reason", "", "why, for the audit log (a ticket number, say)")
+		}
+		if sub == "reset-password" {
+			fs.StringVar(&pwf, "password-file", "", "file holding the new password (without it, a reset link is emailed)")
+		}
 	default:
-		return fmt.Errorf("user: unknown subcommand %q (want list, create or delete)", sub)
+		return fmt.Errorf("user: unknown subcommand %q (want list, create, delete, reset-password, temp-password or unlock)", sub)
 	}
 	c.register(fs)
 	if err := fs.parse(rest); err != nil {
@@ -123,29 +133,65 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 			fmt.Fprintf(stdout, "temporary password: %s\n", string(res.TemporaryPassword))
 		}
 		return nil
-	case "delete":
-		if (id == 0) == (email == "") {
-			return errors.New("user delete: give --id or --email")
+	default:
+		uid, err := findUser(ctx, svc, a, sub, id, email)
+		if err != nil {
+			return err
 		}
-		if id == 0 {
-			page, err := svc.ListUsers(ctx, a, account.ListUsersInput{Email: email, Limit: 200})
-			if err != nil {
-				return fmt.Errorf("user delete: %s", describe(err))
+		switch sub {
+		case "delete":
+			err = svc.DeleteUser(ctx, a, uid)
+			if err == nil {
+				fmt.Fprintf(stdout, "Deleted user %d.\n", uid)
 			}
-			for _, u := range page.Users {
-				if u.Email == account.NormalizeEmail(email) {
-					id = int64(u.ID)
+		case "temp-password":
+			var tp account.TempPassword
+			if tp, err = svc.IssueTemporaryPassword(ctx, a, uid, reason); err == nil {
+				fmt.Fprintf(stdout, "temporary password: %s\n", string(tp.Password))
+				fmt.Fprintf(stdout, "It is shown only now and expires at %s; the user must choose a new password at sign-in.\n",
+					tp.ExpiresAt.UTC().Format(time.RFC3339))
+			}
+		case "unlock":
+			if _, err = svc.Unlock(ctx, a, uid, reason); err == nil {
+				fmt.Fprintf(stdout, "Unlocked user %d.\n", uid)
+			}
+		case "reset-password":
+			if pw != "" {
+				p := account.Secret(pw)
+				r := reason
+				if _, err = svc.UpdateUser(ctx, a, uid, account.UserPatch{Password: &p, Reason: &r}); err == nil {
+					fmt.Fprintf(stdout, "Set a new password for user %d; their sessions ended.\n", uid)
+				}
+			} else {
+				var e account.Email
+				if e, err = svc.SendResetEmail(ctx, a, uid); err == nil {
+					fmt.Fprintf(stdout, "Queued a password reset email to %s (outbox entry %d).\n", e.To, e.ID)
 				}
 			}
-			if id == 0 {
-				return fmt.Errorf("user delete: no user with email %s", email)
-			}
 		}
-		if err := svc.DeleteUser(ctx, a, account.UserID(id)); err != nil {
-			return fmt.Errorf("user delete: %s", describe(err))
+		if err != nil {
+			return fmt.Errorf("user %s: %s", sub, describe(err))
 		}
-		fmt.Fprintf(stdout, "Deleted user %s.\n", strconv.FormatInt(id, 10))
 		return nil
 	}
-	return nil
+}
+
+// findUser resolves --id or --email to a user ID.
+func findUser(ctx context.Context, svc *account.Service, a account.Actor, sub string, id int64, email string) (account.UserID, error) {
+	if (id == 0) == (email == "") {
+		return 0, fmt.Errorf("user %s: give --id or --email", sub)
+	}
+	if id != 0 {
+		return account.UserID(id), nil
+	}
+	page, err := svc.ListUsers(ctx, a, account.ListUsersInput{Email: email, Limit: 200})
+	if err != nil {
+		return 0, fmt.Errorf("user %s: %s", sub, describe(err))
+	}
+	for _, u := range page.Users {
+		if u.Email == account.NormalizeEmail(email) {
+			return u.ID, nil
+		}
+	}
+	return 0, fmt.Errorf("user %s: no user with email %s", sub, email)
 }

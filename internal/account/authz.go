@@ -48,7 +48,7 @@ func (a Actor) visibleKinds() []Kind {
 // canManage decides whether the actor may apply v to u: another
 // organization's user, or one of a kind the actor cannot read, is not_found;
 // without the verb's permission, or when u holds a permission the actor
-// lacks (no takeover upward), forbidden.
+// lacks (no takeover upward; seeing such a user is fine), forbidden.
 func (a Actor) canManage(u User, v verb) error {
 	if u.OrgID != a.OrgID || !a.CanSee(u.Kind) {
 		return errUserNotFound()
@@ -56,7 +56,7 @@ func (a Actor) canManage(u User, v verb) error {
 	if !a.Has(permFor(u.Kind, v)) {
 		return errForbidden
 	}
-	if u.ID != a.UserID && !a.Permissions.Covers(u.Permissions) {
+	if v != verbRead && u.ID != a.UserID && !a.Permissions.Covers(u.Permissions) {
 		return &Error{Code: CodeForbidden, Message: "This user holds permissions you do not have."}
 	}
 	return nil

@@ -102,6 +102,9 @@ func (s *Service) IssueTemporaryPassword(ctx context.Context, a Actor, id UserID
 		if err := tx.UpdateUser(ctx, &u); err != nil {
 			return err
 		}
+		if err := tx.InvalidateResetTokens(ctx, a.OrgID, u.ID); err != nil {
+			return err
+		}
 		if err := s.endSessions(ctx, tx, a, u.ID, "temporary_password", reason); err != nil {
 			return err
 		}

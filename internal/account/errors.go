@@ -33,6 +33,8 @@ const (
 	CodeLastAdmin          Code = "last_administrator"
 	CodeSSOManaged         Code = "sso_managed"
 	CodeUserDisabled       Code = "user_disabled"
+	CodeInvalidToken       Code = "invalid_token"
+	CodeSelfServiceOff     Code = "self_service_disabled"
 	CodeInvalidCursor      Code = "invalid_cursor"
 	CodeValidation         Code = "validation_failed"
 	CodePasswordPolicy     Code = "password_policy"

@@ -391,7 +391,7 @@ func (s *Service) startChallenge(ctx context.Context, o Org, u User, c Client, n
 		return nil, err
 	}
 	return &PendingChallenge{Kind: ChallengeNewPassword, Token: Secret(token), ExpiresAt: ch.ExpiresAt,
-		Rules: s.policy(o).Rules(), User: u}, nil
+		Rules: s.rules(o), User: u}, nil
 }
 
 // NewPasswordInput completes a new-password challenge.
@@ -444,7 +444,13 @@ func (s *Service) CompleteNewPassword(ctx context.Context, in NewPasswordInput) 
 		return nil, wrap(op, err)
 	}
 	norm := password.Normalize(pw)
-	for _, old := range []string{u.TempPasswordHash, u.PasswordHash} {
+	olds := []string{u.TempPasswordHash}
+	if o.Settings.PasswordPolicy.History == 0 {
+		olds = append(olds, u.PasswordHash)
+	} else if err := s.checkHistory(ctx, o, u, pw); err != nil {
+		return nil, wrap(op, err)
+	}
+	for _, old := range olds {
 		if old == "" {
 			continue
 		}
@@ -475,16 +481,7 @@ func (s *Service) CompleteNewPassword(ctx context.Context, in NewPasswordInput) 
 		if err != nil {
 			return err
 		}
-		cur.PasswordHash = hash
-		cur.TempPasswordHash = ""
-		cur.TempPasswordExpiresAt = nil
-		cur.RequirePasswordChange = false
-		cur.Status = StatusActive
-		cur.LockedUntil = nil
-		cur.FailedLogins = 0
-		cur.PasswordChangedAt = &now
-		cur.UpdatedAt = now
-		if err := tx.UpdateUser(ctx, &cur); err != nil {
+		if err := s.setPassword(ctx, tx, o, &cur, hash, now); err != nil {
 			return err
 		}
 		if err := tx.DeleteUserChallenges(ctx, o.ID, cur.ID); err != nil {

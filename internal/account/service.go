@@ -28,6 +28,16 @@ type Config struct {
 	ChallengeTTL time.Duration // how long a new-password challenge lasts
 	// Breached, when set, refuses passwords found in a breach list.
 	Breached *password.Breached
+	// BaseURL is the public address links in emails start with; never the
+	// request's Host header.
+	BaseURL string
+	// Renderer turns message templates into emails; nil queues none.
+	Renderer Renderer
+	// MailWake, when set, nudges the mail worker after an email is queued.
+	MailWake func()
+	// DevMailbox says that no SMTP server is configured: org.manage holders
+	// may then read queued messages in full on the Emails page.
+	DevMailbox bool
 }
 
 // DefaultConfig returns the defaults of API.md.
@@ -114,6 +124,15 @@ func (s *Service) checkPassword(o Org, u User, pw string) error {
 	return e
 }
 
+// rules lists every rule a new password must follow, history included.
+func (s *Service) rules(o Org) []password.Rule {
+	rs := s.policy(o).Rules()
+	if n := o.Settings.PasswordPolicy.History; n > 0 {
+		rs = append(rs, password.HistoryRule(n))
+	}
+	return rs
+}
+
 // tooLong refuses a password over the policy's maximum, before any hashing.
 func tooLong(o Org, pw string) error {
 	for _, v := range (password.Policy{MaxLength: o.Settings.PasswordPolicy.MaxLength}).Check(pw) {
@@ -137,7 +156,7 @@ func (s *Service) PasswordRules(ctx context.Context, orgSlug string) ([]password
 	if err != nil {
 		return nil, wrap("account.PasswordRules", notFound(err))
 	}
-	return s.policy(o).Rules(), nil
+	return s.rules(o), nil
 }
 
 // OrgBySlug returns the organization with this slug, for pages that show its name.

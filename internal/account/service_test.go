@@ -261,3 +261,5 @@ func TestService_Login_legacyHashOfUnnormalisedPassword(t *testing.T) {
 		t.Errorf("composed form after the rehash: %v", err)
 	}
 }
+
+func errorsAs(err error, e **account.Error) bool { return errors.As(err, e) }

@@ -21,6 +21,7 @@ type Store interface {
 // a user of another organization is ErrNotFound, exactly like a missing one.
 // Missing rows are reported as errors matching ErrNotFound (errors.Is).
 type Tx interface {
+	OutboxTx
 	// CreateOrg inserts o and sets o.ID and o.CreatedAt; a taken slug is an
 	// *Error with CodeOrgTaken.
 	CreateOrg(ctx context.Context, o *Org) error
@@ -96,6 +97,12 @@ type Tx interface {
 	// ReplacePasswordHash swaps the stored hash old for new (a transparent
 	// rehash); it does nothing when the hash changed in the meantime.
 	ReplacePasswordHash(ctx context.Context, org OrgID, id UserID, old, new string) error
+
+	// AddPasswordHistory keeps a replaced password hash for the history
+	// rule, and drops all but the user's newest keep.
+	AddPasswordHistory(ctx context.Context, org OrgID, user UserID, hash string, at time.Time, keep int) error
+	// PasswordHistory returns the user's newest n replaced hashes, newest first.
+	PasswordHistory(ctx context.Context, org OrgID, user UserID, n int) ([]string, error)
 
 	// CreateSession inserts s and sets s.ID.
 	CreateSession(ctx context.Context, s *Session) error

@@ -301,6 +301,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in CreateUserInput) (
 	u := User{OrgID: a.OrgID, Email: in.Email, Name: in.Name, Kind: in.Kind, Roles: in.Roles, AuthSource: in.AuthSource,
 		Status: StatusInvited, CreatedAt: now, UpdatedAt: now}
 	var res CreateUserResult
+	welcomed := false
 	switch {
 	case in.Password != "":
 		if err := s.checkPassword(o, u, string(in.Password)); err != nil {
@@ -338,12 +339,21 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in CreateUserInput) (
 				return err
 			}
 		}
+		if u.Status == StatusInvited && (in.SendWelcome == nil || *in.SendWelcome) && s.cfg.Renderer != nil {
+			if err := s.sendWelcome(ctx, tx, a, o, u); err != nil {
+				return err
+			}
+			welcomed = true
+		}
 		var err error
 		u, err = tx.UserByID(ctx, a.OrgID, u.ID)
 		return err
 	})
 	if err != nil {
 		return CreateUserResult{}, wrap(op, err)
+	}
+	if welcomed {
+		s.wake()
 	}
 	res.User = u
 	return res, nil
@@ -452,12 +462,16 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id UserID, p UserPatc
 		if err := s.checkPassword(o, u, string(*p.Password)); err != nil {
 			return User{}, wrap(op, err)
 		}
+		if err := s.checkHistory(ctx, o, u, string(*p.Password)); err != nil {
+			return User{}, wrap(op, err)
+		}
 		if newHash, err = s.hasher.Hash(ctx, password.Normalize(string(*p.Password))); err != nil {
 			return User{}, wrap(op, hashErr(err))
 		}
 	}
 
 	var out User
+	notified := false
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		u, err := tx.UserByID(ctx, a.OrgID, id)
 		if err != nil {
@@ -495,6 +509,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id UserID, p UserPatc
 			u.Name = *p.Name
 			changed = append(changed, "name")
 		}
+		oldEmail := u.Email
 		if p.Email != nil && *p.Email != u.Email {
 			u.Email = *p.Email
 			changed = append(changed, "email")
@@ -535,6 +550,11 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id UserID, p UserPatc
 		}
 		passwordSet := newHash != ""
 		if passwordSet {
+			if u.PasswordHash != "" {
+				if err := tx.AddPasswordHistory(ctx, a.OrgID, u.ID, u.PasswordHash, now, maxHistory); err != nil {
+					return err
+				}
+			}
 			u.PasswordHash = newHash
 			u.PasswordChangedAt = &now
 			u.TempPasswordHash, u.TempPasswordExpiresAt = "", nil
@@ -574,6 +594,30 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id UserID, p UserPatc
 				return err
 			}
 		}
+		if passwordSet || endSessions || slices.Contains(changed, "email") {
+			// Any credential or identity change kills outstanding links.
+			if err := tx.InvalidateResetTokens(ctx, a.OrgID, u.ID); err != nil {
+				return err
+			}
+		}
+		if s.cfg.Renderer != nil {
+			o, err := tx.OrgByID(ctx, a.OrgID)
+			if err != nil {
+				return err
+			}
+			if slices.Contains(changed, "email") {
+				if err := s.notifyEmailChanged(ctx, tx, o, u, oldEmail); err != nil {
+					return err
+				}
+				notified = true
+			}
+			if passwordSet {
+				if err := s.notifyPasswordChanged(ctx, tx, o, u); err != nil {
+					return err
+				}
+				notified = true
+			}
+		}
 		if endSessions {
 			n, err := tx.DeleteUserSessions(ctx, a.OrgID, u.ID, 0)
 			if err != nil {
@@ -592,6 +636,9 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id UserID, p UserPatc
 	})
 	if err != nil {
 		return User{}, wrap(op, err)
+	}
+	if notified {
+		s.wake()
 	}
 	return out, nil
 }

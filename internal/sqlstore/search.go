@@ -1,7 +1,10 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -14,11 +17,17 @@ import (
 // maxListLimit bounds a page of ListUsers.
 const maxListLimit = 500
 
-// defaultWalkBudget is how many rows of the name index the SQLite search
-// walks, when a trigram or role lookup could serve it instead, before it gives
-// up and takes the lookup. A term found in one row of 100 fills a page of 20
-// within it; a rarer one leaves few enough rows for the lookup to sort.
-const defaultWalkBudget = 2000
+// When a trigram or role lookup could serve a search instead of a walk of
+// users_org_name_key in order (see listUsersWindowed): the rows a first walk
+// reads (a term in one row of 50 fills a page within it), the most lookup
+// rows that are cheap to sort (a few milliseconds), and the rows a second walk
+// reads (a common last name fills a page within it; first names, which start
+// name_key, come in blocks of tens of thousands).
+var defaultSearchTuning = searchTuning{walk: 1000, few: 2000, walk2: 50000}
+
+// searchTuning holds the row counts of listUsersWindowed; tests shrink them
+// to reach every step with a few rows.
+type searchTuning struct{ walk, few, walk2 int }
 
 // minTrigram is the shortest text, in characters, that a trigram index finds.
 const minTrigram = 3
@@ -27,16 +36,20 @@ const minTrigram = 3
 type userSearch struct {
 	where []string
 	args  []any
-	// SQLite only: a condition on id, with its arguments, whose rows include
-	// every match and which a lookup serves (trigrams, user_roles); "" when
-	// no filter has one.
+	// A query of user IDs, with its arguments, that include every match and
+	// that an index serves (SQLite: users_fts or user_roles); "" when no
+	// filter has one. PostgreSQL's planner finds the lookup in the search's
+	// own conditions (pg_trgm serves LIKE), so only the SQLite SQL has it.
 	lookup     string
 	lookupArgs []any
+	// prefix (SQLite): the folded name text of Q or Name when the trigram
+	// lookup has it, and ftsMatch the lookup's FTS5 query; see
+	// listUsersSplit.
+	prefix, ftsMatch string
 	// byID is set when f.ID pins the search to one row.
-	byID bool
-	// window holds the arguments of the SQLite index walk's window: the
-	// organization, and the cursor's when there is one.
-	window []any
+	byID  bool
+	org   int64
+	after *account.UserCursor
 }
 
 const afterCond = "name_key >= ? AND (name_key > ? OR id > ?)"
@@ -106,12 +119,11 @@ func newUserSearch(pg bool, org account.OrgID, f account.UserFilter) (*userSearc
 		s.add("id = ?", int64(*f.ID))
 		s.byID = true
 	}
-	s.window = []any{int64(org)}
+	s.org, s.after = int64(org), f.After
 	if f.After != nil {
 		// (name_key, id) > (k, i), with name_key >= k first so that the index
 		// starts there rather than filtering from the organization's start.
 		s.add(afterCond, f.After.NameKey, f.After.NameKey, int64(f.After.ID))
-		s.window = append(s.window, f.After.NameKey, f.After.NameKey, int64(f.After.ID))
 	}
 	var fts []string // FTS5 terms, all of which a match satisfies
 	for _, t := range []searchText{emailText(f.Email), nameText(f.Name)} {
@@ -125,6 +137,9 @@ func newUserSearch(pg bool, org account.OrgID, f account.UserFilter) (*userSearc
 		s.add(cond, arg)
 		if t.trigram() {
 			fts = append(fts, t.fts())
+			if t.col == "name_key" {
+				s.prefix = t.text
+			}
 		}
 	}
 	var qLookup string // the lookup of Q when it is a number
@@ -161,10 +176,9 @@ func newUserSearch(pg bool, org account.OrgID, f account.UserFilter) (*userSearc
 				// A text too short for trigrams: no lookup holds every match.
 			case !isID:
 				fts = append(fts, "("+match+")")
-			case len(terms) == 0:
-				qLookup, qArgs = "id IN (SELECT ?)", []any{id}
+				s.prefix = account.FoldName(q)
 			default:
-				qLookup = "id IN (SELECT ? UNION ALL SELECT rowid FROM users_fts WHERE users_fts MATCH ?)"
+				qLookup = "SELECT ? UNION ALL SELECT rowid FROM users_fts WHERE users_fts MATCH ?"
 				qArgs = []any{id, match}
 			}
 		}
@@ -176,12 +190,14 @@ func newUserSearch(pg bool, org account.OrgID, f account.UserFilter) (*userSearc
 	// One lookup is enough: each holds every match of the whole search.
 	switch {
 	case len(fts) > 0:
-		s.lookup = "id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)"
-		s.lookupArgs = []any{strings.Join(fts, " AND ")}
+		s.ftsMatch = strings.Join(fts, " AND ")
+		s.lookup = "SELECT rowid FROM users_fts WHERE users_fts MATCH ?"
+		s.lookupArgs = []any{s.ftsMatch}
 	case qLookup != "":
 		s.lookup, s.lookupArgs = qLookup, qArgs
+		s.prefix = ""
 	case f.Role != "":
-		s.lookup = "id IN (SELECT ur.user_id FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE r.org_id = ? AND r.name = ?)"
+		s.lookup = "SELECT ur.user_id FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE r.org_id = ? AND r.name = ?"
 		s.lookupArgs = []any{int64(org), f.Role}
 	}
 	return s, true
@@ -214,29 +230,34 @@ func (t *tx) ListUsers(ctx context.Context, org account.OrgID, f account.UserFil
 
 const listOrder = ` ORDER BY name_key, id LIMIT ?`
 
-// listUsersPostgres leaves the choice to the planner, which weighs walking
-// users_org_name_key in order (cheap when many rows match) against the
-// trigram or primary key indexes and a sort (cheap when few do), from the
-// statistics of the actual pattern. It only sees the pattern when it plans
-// with the parameters' values: a prepared statement run often gets a generic
-// plan, blind to them, so this transaction asks for custom plans.
+// listUsersPostgres and listUsersSQLite differ in how they steer their
+// planner. Either way a search is served in one of three ways:
+//
+//   - by ID: the primary key;
+//   - when neither a trigram index nor user_roles can find its rows (no text
+//     filter, or one of one or two characters): walk users_org_name_key in
+//     the list's order, filtering, until the page is full;
+//   - otherwise listUsersWindowed, because the planners cannot tell where in
+//     the list's order the matches lie. PostgreSQL's, left alone, assumes they
+//     spread evenly through the index and walks it: seconds for a common first
+//     name that sorts near the end.
+
+// listUsersPostgres asks for custom plans: a prepared statement run often
+// gets a generic plan, blind to the parameters' values, which ignores the
+// trigram indexes (LIKE with an unknown pattern).
 func (t *tx) listUsersPostgres(ctx context.Context, s *userSearch, limit int) ([]account.User, error) {
 	if _, err := t.exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
 		return nil, fmt.Errorf("sqlstore: list users: %w", err)
 	}
-	return t.selectUsers(ctx, `SELECT `+userCols+` FROM users WHERE `+s.sql()+listOrder, slices.Concat(s.args, []any{limit})...)
+	if s.byID || s.lookup == "" {
+		return t.selectUsers(ctx, `SELECT `+userCols+` FROM users WHERE `+s.sql()+listOrder, slices.Concat(s.args, []any{limit})...)
+	}
+	return t.listUsersWindowed(ctx, s, limit)
 }
 
-// listUsersSQLite chooses the plan itself, since SQLite has no statistics to
-// choose by:
-//   - by ID: the rowid;
-//   - with a lookup (trigrams, a role): first walk at most t.walkBudget rows of
-//     users_org_name_key in order and filter them; a full page there is the
-//     answer (common terms). Otherwise take the lookup's rows and sort them
-//     (rare terms);
-//   - otherwise (no filter, or only ones without a lookup such as a one- or
-//     two-character text): walk users_org_name_key in order until the page
-//     is full.
+// listUsersSQLite names its indexes, since SQLite has no statistics to choose
+// by. users_org_name_key holds email, kind and status too, so that a walk
+// filters on the index and reads the table for matching rows only.
 func (t *tx) listUsersSQLite(ctx context.Context, s *userSearch, limit int) ([]account.User, error) {
 	switch {
 	case s.byID:
@@ -246,23 +267,171 @@ func (t *tx) listUsersSQLite(ctx context.Context, s *userSearch, limit int) ([]a
 		return t.selectUsers(ctx, `SELECT `+userCols+` FROM users INDEXED BY users_org_name_key WHERE `+s.sql()+listOrder,
 			slices.Concat(s.args, []any{limit})...)
 	}
-	// The window: the next t.walkBudget rows in the list's order, which
-	// SQLite runs as a co-routine that the outer LIMIT stops as soon as the
-	// page is full, and whose order satisfies the outer ORDER BY.
-	window := `SELECT * FROM users INDEXED BY users_org_name_key WHERE org_id = ?`
-	if len(s.window) > 1 {
-		window += " AND " + afterCond
-	}
-	window += ` ORDER BY name_key, id LIMIT ?`
-	args := slices.Concat(s.window, []any{max(t.walkBudget, 1)}, s.args, []any{limit})
-	users, err := t.selectUsers(ctx, `SELECT `+userCols+` FROM (`+window+`) AS users WHERE `+s.sql()+listOrder, args...)
-	if err != nil || len(users) == limit {
+	return t.listUsersWindowed(ctx, s, limit)
+}
+
+// listUsersWindowed serves a search that a lookup could serve, in steps
+// that each cost little, stopping at the first that completes the page:
+//
+//  1. walk the next t.tuning.walk rows in order (terms common near the cursor);
+//  2. when the lookup has few rows, sort them (rare terms: IDs, emails,
+//     unusual names);
+//  3. SQLite, with a name text: listUsersSplit, when the matches that do not
+//     start with it are few (common first names);
+//  4. walk the next t.tuning.walk2 rows (common last names);
+//  5. sort all the lookup's rows after the walks, however many.
+func (t *tx) listUsersWindowed(ctx context.Context, s *userSearch, limit int) ([]account.User, error) {
+	users, end, err := t.walkWindow(ctx, s, limit, s.after, t.tuning.walk)
+	if err != nil || end == nil {
 		return users, err
 	}
-	// NOT INDEXED: look the lookup's rows up by rowid and sort them, never
-	// walk the table in another order and probe them.
-	args = slices.Concat(s.lookupArgs, s.args, []any{limit})
-	return t.selectUsers(ctx, `SELECT `+userCols+` FROM users NOT INDEXED WHERE `+s.lookup+` AND `+s.sql()+listOrder, args...)
+	need := limit - len(users)
+	n, err := t.countLookup(ctx, s, t.tuning.few)
+	if err != nil {
+		return nil, err
+	}
+	if n < t.tuning.few {
+		more, err := t.sortLookup(ctx, s, need, *end)
+		return append(users, more...), err
+	}
+	if !t.pg && s.prefix != "" {
+		n := 0
+		err := t.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT rowid FROM users_fts WHERE users_fts MATCH ? LIMIT ?)`,
+			s.splitMatch(), t.tuning.few).Scan(&n)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: list users: %w", err)
+		}
+		if n < t.tuning.few {
+			more, err := t.listUsersSplit(ctx, s, need, *end)
+			return append(users, more...), err
+		}
+	}
+	more, end, err := t.walkWindow(ctx, s, need, end, t.tuning.walk2)
+	users = append(users, more...)
+	if err != nil || end == nil {
+		return users, err
+	}
+	more, err = t.sortLookup(ctx, s, limit-len(users), *end)
+	return append(users, more...), err
+}
+
+// walkWindow walks the budget rows after after (nil: from the start) in the
+// list's order and returns the matches among them, up to limit. end is the
+// window's last row, nil when the matches are the final answer: the page is
+// full or the window reached the end of the list.
+func (t *tx) walkWindow(ctx context.Context, s *userSearch, limit int, after *account.UserCursor, budget int) (users []account.User, end *account.UserCursor, err error) {
+	hint := ""
+	if !t.pg {
+		hint = " INDEXED BY users_org_name_key"
+	}
+	// The window's last row, from the index alone.
+	q := `SELECT name_key, id FROM users` + hint + ` WHERE org_id = ?`
+	args := []any{s.org}
+	if after != nil {
+		q += " AND " + afterCond
+		args = append(args, after.NameKey, after.NameKey, int64(after.ID))
+	}
+	var last account.UserCursor
+	err = t.queryRow(ctx, q+` ORDER BY name_key, id LIMIT 1 OFFSET ?`, append(args, max(budget, 1)-1)...).Scan(&last.NameKey, &last.ID)
+	bounds, bargs := "", []any{}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		// The window holds the rest of the list.
+	case err != nil:
+		return nil, nil, fmt.Errorf("sqlstore: list users: %w", err)
+	default:
+		end = &last
+		bounds, bargs = ` AND name_key <= ? AND (name_key < ? OR id <= ?)`, []any{last.NameKey, last.NameKey, int64(last.ID)}
+	}
+	if after != nil {
+		bounds += " AND " + afterCond
+		bargs = append(bargs, after.NameKey, after.NameKey, int64(after.ID))
+	}
+	q = `SELECT ` + userCols + ` FROM users` + hint + ` WHERE ` + s.sql() + bounds + listOrder
+	if t.pg {
+		// Only an index-only scan filters on the index (which includes
+		// email, kind and status) rather than on each row of the table.
+		q = `SELECT ` + userCols + ` FROM users WHERE id IN (SELECT id FROM users WHERE ` + s.sql() + bounds + listOrder +
+			`) ORDER BY name_key, id`
+	}
+	users, err = t.selectUsers(ctx, q, slices.Concat(s.args, bargs, []any{limit})...)
+	if err != nil || len(users) == limit {
+		return users, nil, err
+	}
+	return users, end, nil
+}
+
+// countLookup returns how many rows the lookup has, counting up to max only.
+// On PostgreSQL it counts the search's matches, which the planner finds
+// through the trigram indexes or by scanning, whichever is cheaper.
+func (t *tx) countLookup(ctx context.Context, s *userSearch, max int) (int, error) {
+	q, args := `SELECT COUNT(*) FROM (`+s.lookup+` LIMIT ?) AS l`, slices.Concat(s.lookupArgs, []any{max})
+	if t.pg {
+		q, args = `SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE `+s.sql()+` LIMIT ?) AS l`, slices.Concat(s.args, []any{max})
+	}
+	var n int
+	if err := t.queryRow(ctx, q, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlstore: list users: %w", err)
+	}
+	return n, nil
+}
+
+// sortLookup returns the first limit matches after end, from the lookup's
+// rows, sorted. On SQLite NOT INDEXED fetches them by rowid, and never walks
+// the table in another order to probe them; on PostgreSQL sorting by an
+// expression that no index holds keeps the planner from walking
+// users_org_name_key ("C" stays the collation).
+func (t *tx) sortLookup(ctx context.Context, s *userSearch, limit int, end account.UserCursor) ([]account.User, error) {
+	q := `SELECT ` + userCols + ` FROM users NOT INDEXED WHERE id IN (` + s.lookup + `) AND ` + s.sql() + ` AND ` + afterCond +
+		` ORDER BY name_key, id LIMIT ?`
+	args := slices.Concat(s.lookupArgs, s.args)
+	if t.pg {
+		q = `SELECT ` + userCols + ` FROM users WHERE ` + s.sql() + ` AND ` + afterCond + ` ORDER BY name_key || '', id LIMIT ?`
+		args = s.args
+	}
+	return t.selectUsers(ctx, q, slices.Concat(args, []any{end.NameKey, end.NameKey, int64(end.ID), limit})...)
+}
+
+// splitMatch is the FTS5 query of the lookup's rows whose name_key does not
+// start with s.prefix.
+func (s *userSearch) splitMatch() string {
+	return "(" + s.ftsMatch + `) NOT name_key : ^"` + strings.ReplaceAll(s.prefix, `"`, `""`) + `"`
+}
+
+// listUsersSplit returns the first limit matches after end on SQLite.
+// Sorting all the lookup's rows costs in proportion to their number, tens of
+// thousands for a common first name, whose matches sort together: they are
+// the rows whose name_key starts with s.prefix, one range of
+// users_org_name_key. So it walks that range, sorts only the matches outside
+// it, which FTS5 leaves out of the lookup itself (splitMatch), and merges
+// the two.
+func (t *tx) listUsersSplit(ctx context.Context, s *userSearch, limit int, end account.UserCursor) ([]account.User, error) {
+	// [prefix, upper) holds exactly the strings that start with prefix:
+	// upper is prefix with its last byte incremented (never 0xFF in UTF-8).
+	upper := []byte(s.prefix)
+	upper[len(upper)-1]++
+	from := end
+	if s.prefix > end.NameKey {
+		from = account.UserCursor{NameKey: s.prefix} // IDs are positive
+	}
+	within, err := t.selectUsers(ctx, `SELECT `+userCols+` FROM users INDEXED BY users_org_name_key WHERE `+s.sql()+
+		` AND `+afterCond+` AND name_key < ?`+listOrder,
+		slices.Concat(s.args, []any{from.NameKey, from.NameKey, int64(from.ID), string(upper), limit})...)
+	if err != nil {
+		return nil, err
+	}
+	others, err := t.selectUsers(ctx, `SELECT `+userCols+` FROM users NOT INDEXED
+		WHERE id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?) AND `+s.sql()+` AND `+afterCond+`
+			AND NOT (name_key >= ? AND name_key < ?)`+listOrder,
+		slices.Concat([]any{s.splitMatch()}, s.args, []any{end.NameKey, end.NameKey, int64(end.ID), s.prefix, string(upper), limit})...)
+	if err != nil {
+		return nil, err
+	}
+	all := append(within, others...)
+	slices.SortFunc(all, func(a, b account.User) int {
+		return cmp.Or(strings.Compare(account.FoldName(a.Name), account.FoldName(b.Name)), cmp.Compare(a.ID, b.ID))
+	})
+	return all[:min(len(all), limit)], nil
 }
 
 func (t *tx) selectUsers(ctx context.Context, query string, args ...any) ([]account.User, error) {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -38,15 +39,21 @@ func TestSQLiteStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) account.Store { return mustOpen(t, sqliteURL(t)) })
 }
 
-// TestSQLiteStoreSmallWindow runs the suite with an index walk of one row,
-// so that searches take the trigram and role lookups that a large table
-// needs and the suite's few rows would otherwise never reach.
-func TestSQLiteStoreSmallWindow(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) account.Store {
-		db := mustOpen(t, sqliteURL(t))
-		db.walkBudget = 1
-		return db
-	})
+// TestSearchSteps runs the suite with row counts small enough that the
+// searches of its few rows take each step of listUsersWindowed: lookups
+// sorted, the split by prefix, the second walk.
+func TestSearchSteps(t *testing.T) {
+	for _, tu := range []searchTuning{{1, 1, 1}, {1, 2, 3}, {3, 1000, 1}, {2, 1, 1000}} {
+		dialects(t, func(t *testing.T, url func(*testing.T) string) {
+			t.Run(fmt.Sprintf("%d-%d-%d", tu.walk, tu.few, tu.walk2), func(t *testing.T) {
+				storetest.Run(t, func(t *testing.T) account.Store {
+					db := mustOpen(t, url(t))
+					db.tuning = tu
+					return db
+				})
+			})
+		})
+	}
 }
 
 func TestSQLitePragmas(t *testing.T) {

@@ -44,9 +44,7 @@ type DB struct {
 	dialect string
 	dsn     string // SQLite: the readers' DSN without query_only, for Backup
 	log     *slog.Logger
-	// walkBudget is the SQLite search's index walk budget (see
-	// listUsersSQLite); tests shrink it to reach the other plan.
-	walkBudget int
+	tuning  searchTuning // see listUsersWindowed
 }
 
 var _ account.Store = (*DB)(nil)
@@ -107,7 +105,7 @@ func openSQLite(ctx context.Context, path string, log *slog.Logger) (*DB, error)
 	}
 	log.Debug("opened database", "dialect", DialectSQLite, "path", path)
 	return &DB{writer: writer, reader: reader, dialect: DialectSQLite, dsn: path + "?" + common, log: log,
-		walkBudget: defaultWalkBudget}, nil
+		tuning: defaultSearchTuning}, nil
 }
 
 func openPostgres(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
@@ -124,7 +122,7 @@ func openPostgres(ctx context.Context, url string, log *slog.Logger) (*DB, error
 		return nil, fmt.Errorf("sqlstore: cannot reach PostgreSQL at %s: %w", shown, err)
 	}
 	log.Debug("opened database", "dialect", DialectPostgres, "url", shown)
-	return &DB{writer: db, reader: db, dialect: DialectPostgres, log: log}, nil
+	return &DB{writer: db, reader: db, dialect: DialectPostgres, log: log, tuning: defaultSearchTuning}, nil
 }
 
 func ping(ctx context.Context, db *sql.DB) error {
@@ -210,7 +208,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 			stx.Rollback()
 		}
 	}()
-	err = fn(&tx{tx: stx, pg: db.dialect == DialectPostgres, write: opts == nil || !opts.ReadOnly, walkBudget: db.walkBudget})
+	err = fn(&tx{tx: stx, pg: db.dialect == DialectPostgres, write: opts == nil || !opts.ReadOnly, tuning: db.tuning})
 	done = true
 	if err != nil {
 		stx.Rollback()

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -230,4 +231,73 @@ func TestBackupPostgres(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "pg_dump") {
 		t.Errorf("Backup on PostgreSQL = %v, want an error pointing to pg_dump", err)
 	}
+}
+
+// TestMigrateBackfillsNameKeys applies 0001, adds a user as 0001 knew them,
+// then the rest: the user gets name_key = FoldName(name) and is found by
+// the search, on SQLite through users_fts too.
+func TestMigrateBackfillsNameKeys(t *testing.T) {
+	dialects(t, func(t *testing.T, url func(*testing.T) string) {
+		ctx := context.Background()
+		db, err := Open(ctx, url(t), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		sub, err := fs.Sub(migrationFS, "migrations")
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := fs.ReadFile(sub, db.Dialect()+"/0001_init.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.migrate(ctx, fstest.MapFS{db.Dialect() + "/0001_init.sql": {Data: first}}); err != nil {
+			t.Fatal(err)
+		}
+		var org account.Org
+		var id account.UserID
+		if err := db.Tx(ctx, func(atx account.Tx) error {
+			org = account.Org{Slug: "a", Name: "A"}
+			if err := atx.CreateOrg(ctx, &org); err != nil {
+				return err
+			}
+			t := atx.(*tx)
+			return t.queryRow(ctx, `INSERT INTO users (org_id, email, name, kind, status, auth_source, created_at, updated_at)
+				VALUES (?, 'zoe@example.org', 'Zoé  Ångström', 'staff', 'active', 'local', ?, ?) RETURNING id`,
+				int64(org.ID), t.time(time.Now()), t.time(time.Now())).Scan(&id)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var key string
+		if err := db.writer.QueryRow(rebindFor(db, `SELECT name_key FROM users WHERE id = ?`), int64(id)).Scan(&key); err != nil {
+			t.Fatal(err)
+		}
+		if want := account.FoldName("Zoé  Ångström"); key != want {
+			t.Errorf("name_key after migrating = %q, want %q", key, want)
+		}
+		db.tuning = searchTuning{1, 1, 1} // through the trigram lookup
+		for _, q := range []string{"angstr", "ÅNG", "zoe@"} {
+			var got []account.User
+			if err := db.View(ctx, func(tx account.Tx) (err error) {
+				got, err = tx.ListUsers(ctx, org.ID, account.UserFilter{Q: q, Kinds: []account.Kind{account.KindStaff}, Limit: 10})
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].ID != id {
+				t.Errorf("ListUsers(Q %q) after migrating = %v, want user %d", q, got, id)
+			}
+		}
+	})
+}
+
+func rebindFor(db *DB, q string) string {
+	if db.Dialect() == DialectPostgres {
+		return rebind(q)
+	}
+	return q
 }

@@ -19,11 +19,10 @@ import (
 // tx is one transaction; it implements account.Tx. Queries are written with
 // ? placeholders and rebound to $n for PostgreSQL.
 type tx struct {
-	tx    *sql.Tx
-	pg    bool
-	write bool // Tx, not View: lookups lock rows on PostgreSQL
-	// walkBudget: see DB.walkBudget.
-	walkBudget int
+	tx     *sql.Tx
+	pg     bool
+	write  bool // Tx, not View: lookups lock rows on PostgreSQL
+	tuning searchTuning
 }
 
 var _ account.Tx = (*tx)(nil)

@@ -118,13 +118,17 @@ func (s *Server) apiGetUser(w http.ResponseWriter, r *http.Request, a account.Ac
 	if err != nil {
 		return err
 	}
-	return encode(w, http.StatusOK, userDetailJSON{userJSON: toUser(u), RecentEmails: []any{}})
+	emails, err := s.accounts.RecentEmails(r.Context(), a, id)
+	if err != nil {
+		return err
+	}
+	return encode(w, http.StatusOK, userDetailJSON{userJSON: toUser(u), RecentEmails: toEmails(emails)})
 }
 
 // userDetailJSON is a user with what the "why can't they sign in" view needs.
 type userDetailJSON struct {
 	userJSON
-	RecentEmails []any `json:"recent_emails"`
+	RecentEmails []emailJSON `json:"recent_emails"`
 }
 
 type updateUserRequest struct {

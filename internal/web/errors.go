@@ -31,6 +31,8 @@ var statusOf = map[account.Code]int{
 	account.CodeLastAdmin:          http.StatusConflict,
 	account.CodeSSOManaged:         http.StatusConflict,
 	account.CodeUserDisabled:       http.StatusConflict,
+	account.CodeInvalidToken:       http.StatusBadRequest,
+	account.CodeSelfServiceOff:     http.StatusForbidden,
 	account.CodeInvalidCursor:      http.StatusBadRequest,
 	account.CodeValidation:         http.StatusUnprocessableEntity,
 	account.CodePasswordPolicy:     http.StatusUnprocessableEntity,

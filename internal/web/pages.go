@@ -326,6 +326,11 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, a account.A
 		d.Notice = "Your password has been updated."
 	case r.URL.Query().Get("signed_out_device") == "1":
 		d.Notice = "That device is signed out."
+	case r.URL.Query().Get("changed") == "1":
+		d.Notice = "Your password has been changed. Your other devices were signed out."
+	}
+	if d.Rules, err = s.accounts.PasswordRules(r.Context(), o.Slug); err != nil {
+		return err
 	}
 	return s.render(w, r, http.StatusOK, "account", d)
 }
@@ -362,3 +367,5 @@ func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, s.orgPath(r.PathValue("org"), "login")+"?signed_out=1", http.StatusSeeOther)
 	return nil
 }
+
+func errNoPage(name string) error { return fmt.Errorf("web: no page %q", name) }

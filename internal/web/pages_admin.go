@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -337,6 +338,13 @@ func (f userForm) roleList() []string {
 	return out
 }
 
+// RoleNames are the chosen roles, sorted, for the Add User confirmation.
+func (f userForm) RoleNames() []string {
+	out := f.roleList()
+	sort.Strings(out)
+	return out
+}
+
 func formOf(u account.User) userForm {
 	f := userForm{Name: u.Name, Email: u.Email, Kind: string(u.Kind), Roles: map[string]bool{},
 		Multi: len(u.Roles) > 1, RequireChange: u.RequirePasswordChange}
@@ -392,6 +400,9 @@ func (s *Server) userView(r *http.Request, a account.Actor, u account.User) (*us
 	}
 	for _, role := range u.Roles {
 		v.Form.Multi = v.Form.Multi || !contains(v.Roles, role)
+	}
+	if err := s.subjectSessions(r, a, v); err != nil { // pages_admin_credentials.go
+		return nil, err
 	}
 	return v, nil
 }
@@ -585,12 +596,16 @@ func (s *Server) newUserPage(sc userScope) func(http.ResponseWriter, *http.Reque
 }
 
 // newUserSubmit serves POST /o/{org}/admin/users/new: Add User, or Create
-// User and Set Temporary Password, whose answer shows the password once.
+// User and Set Temporary Password, which first asks "are you sure?" (a page
+// carrying the values, never a password, in hidden fields; action
+// "temporary"), then creates the user on Confirm (action "temporary_confirm")
+// and shows the password once. Action "back" returns to the filled-in form.
 func (s *Server) newUserSubmit(sc userScope) func(http.ResponseWriter, *http.Request, account.Actor) error {
 	return func(w http.ResponseWriter, r *http.Request, a account.Actor) error {
 		form := postedForm(r)
 		pw := r.PostFormValue("password")
-		temporary := r.PostFormValue("action") == "temporary"
+		action := r.PostFormValue("action")
+		temporary := action == "temporary" || action == "temporary_confirm"
 		again := func(st int, msg string, fields fieldErrors) error {
 			v, err := s.newUserView(r, a, sc)
 			if err != nil {
@@ -614,6 +629,17 @@ func (s *Server) newUserSubmit(sc userScope) func(http.ResponseWriter, *http.Req
 		if len(fields) > 0 {
 			return again(http.StatusUnprocessableEntity, "The user was not created.", fields)
 		}
+		switch action {
+		case "back":
+			return again(http.StatusOK, "", nil)
+		case "temporary":
+			v, err := s.newUserView(r, a, sc)
+			if err != nil {
+				return err
+			}
+			v.Title, v.Form = "Create User and Set Temporary Password", form
+			return s.renderView(w, r, http.StatusOK, "admin-user-new-confirm", v)
+		}
 		res, err := s.accounts.CreateUser(r.Context(), a, account.CreateUserInput{Email: form.Email, Name: form.Name,
 			Kind: kind, Roles: form.roleList(), Password: account.Secret(pw), TemporaryPassword: temporary})
 		if err != nil {
@@ -636,6 +662,7 @@ func (s *Server) newUserSubmit(sc userScope) func(http.ResponseWriter, *http.Req
 		}
 		v.Title = "User created"
 		v.TempPassword, v.TempExpires = string(res.TemporaryPassword), res.ExpiresAt
+		w.Header().Set("Cache-Control", "no-store")
 		return s.renderView(w, r, http.StatusOK, "admin-user-created", v)
 	}
 }

@@ -18,10 +18,13 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/auth/login", s.limit("login", s.api(s.apiLogin)))
 	m.Handle("POST /api/v1/auth/new-password", s.limit("reset", s.api(s.apiNewPassword)))
 	m.Handle("POST /api/v1/auth/logout", s.api(s.authed(s.apiLogout)))
+	m.Handle("POST /api/v1/auth/forgot-password", s.limit("forgot", s.api(s.apiForgotPassword)))
+	m.Handle("POST /api/v1/auth/reset-password", s.limit("reset", s.api(s.apiResetPassword)))
 	m.Handle("GET /api/v1/orgs/{org}/password-policy", s.api(s.apiPasswordPolicy))
 	m.Handle("GET /api/v1/me", s.api(s.authed(s.apiMe)))
 	m.Handle("GET /api/v1/me/sessions", s.api(s.authed(s.apiMySessions)))
 	m.Handle("DELETE /api/v1/me/sessions/{id}", s.api(s.authed(s.apiDeleteMySession)))
+	m.Handle("POST /api/v1/me/password", s.limit("login", s.api(s.authed(s.apiChangePassword))))
 
 	m.Handle("GET /api/v1/users", s.api(s.authed(s.apiListUsers)))
 	m.Handle("POST /api/v1/users", s.api(s.authed(s.apiCreateUser)))
@@ -32,6 +35,9 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/users/{id}/unlock", s.api(s.authed(s.apiUnlock)))
 	m.Handle("GET /api/v1/users/{id}/sessions", s.api(s.authed(s.apiUserSessions)))
 	m.Handle("DELETE /api/v1/users/{id}/sessions", s.api(s.authed(s.apiRevokeUserSessions)))
+	m.Handle("POST /api/v1/users/{id}/password-reset-email", s.api(s.authed(s.apiPasswordResetEmail)))
+	m.Handle("GET /api/v1/emails", s.api(s.authed(s.apiEmails)))
+	m.Handle("POST /api/v1/emails/{id}/resend", s.api(s.authed(s.apiResendEmail)))
 	m.Handle("GET /api/v1/audit", s.api(s.authed(s.apiAudit)))
 	m.Handle("GET /api/v1/org", s.api(s.authed(s.apiGetOrg)))
 	m.Handle("PATCH /api/v1/org", s.api(s.authed(s.apiPatchOrg)))
@@ -47,7 +53,12 @@ func (s *Server) routes() {
 	m.Handle("POST /o/{org}/login", s.limit("login", s.page(s.csrf(s.loginSubmit))))
 	m.Handle("GET /o/{org}/update-password", s.page(s.updatePasswordPage))
 	m.Handle("POST /o/{org}/update-password", s.limit("reset", s.page(s.csrf(s.updatePasswordSubmit))))
+	m.Handle("GET /o/{org}/forgot-password", s.page(s.forgotPage))
+	m.Handle("POST /o/{org}/forgot-password", s.limit("forgot", s.page(s.csrf(s.forgotSubmit))))
+	m.Handle("GET /o/{org}/reset-password", s.page(s.resetPage))
+	m.Handle("POST /o/{org}/reset-password", s.limit("reset", s.page(s.csrf(s.resetSubmit))))
 	m.Handle("GET /o/{org}/account", s.page(s.signedIn(s.accountPage)))
+	m.Handle("POST /o/{org}/account/password", s.limit("login", s.page(s.csrf(s.signedIn(s.changePasswordSubmit)))))
 	m.Handle("POST /o/{org}/account/sessions/{id}/sign-out", s.page(s.csrf(s.signedIn(s.signOutDevice))))
 	m.Handle("POST /o/{org}/logout", s.page(s.csrf(s.logoutSubmit)))
 
@@ -73,6 +84,17 @@ func (s *Server) routes() {
 	m.Handle("POST /o/{org}/admin/roles", s.page(s.csrf(s.signedIn(s.roleCreate))))
 	m.Handle("POST /o/{org}/admin/roles/{name}", s.page(s.csrf(s.signedIn(s.roleSave))))
 	m.Handle("POST /o/{org}/admin/roles/{name}/delete", s.page(s.csrf(s.signedIn(s.roleDelete))))
+
+	// Credentials of a user (pages_admin_credentials.go), audit and settings.
+	for _, p := range []string{"admin/users", "community/users"} {
+		m.Handle("POST /o/{org}/"+p+"/{id}/temporary-password", s.page(s.csrf(s.signedIn(s.tempPasswordAsk))))
+		m.Handle("POST /o/{org}/"+p+"/{id}/temporary-password/confirm", s.page(s.csrf(s.signedIn(s.tempPasswordIssue))))
+		m.Handle("POST /o/{org}/"+p+"/{id}/unlock", s.page(s.csrf(s.signedIn(s.userUnlock))))
+		m.Handle("POST /o/{org}/"+p+"/{id}/sign-out-everywhere", s.page(s.csrf(s.signedIn(s.userSignOutEverywhere))))
+	}
+	m.Handle("GET /o/{org}/admin/audit", s.page(s.signedIn(s.auditPage)))
+	m.Handle("GET /o/{org}/admin/settings", s.page(s.signedIn(s.settingsPage)))
+	m.Handle("POST /o/{org}/admin/settings", s.page(s.csrf(s.signedIn(s.settingsSave))))
 
 	// Everything else: the API's error shape, 404 or 405.
 	m.Handle("/", s.api(s.notFound))

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/account"
+	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/sqlstore"
 	"github.com/latchkey/latchkey/internal/web"
@@ -83,7 +84,16 @@ func newEnv(t testing.TB, o envOpts) *env {
 		p = *o.params
 	}
 	clock := &fakeClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-	cfg := account.Config{SessionTTL: 14 * 24 * time.Hour, SessionIdle: 24 * time.Hour, ChallengeTTL: 15 * time.Minute}
+	renderer, err := mail.NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := o.baseURL
+	if base == "" {
+		base = "http://127.0.0.1"
+	}
+	cfg := account.Config{SessionTTL: 14 * 24 * time.Hour, SessionIdle: 24 * time.Hour, ChallengeTTL: 15 * time.Minute,
+		Renderer: renderer, BaseURL: base, DevMailbox: true}
 	svc := account.NewService(db, password.NewHasher(p, o.limiter), clock, o.log, cfg)
 	in := account.InitInput{Slug: "metro", Name: "Metro Fire", AdminEmail: "ann@example.org", AdminPassword: adminPassword}
 	if o.noAdminP {
@@ -94,10 +104,6 @@ func newEnv(t testing.TB, o envOpts) *env {
 	}
 	if _, err := svc.Init(ctx, account.InitInput{Slug: "other", AdminEmail: "bob@example.org", AdminPassword: adminPassword}); err != nil {
 		t.Fatal(err)
-	}
-	base := o.baseURL
-	if base == "" {
-		base = "http://127.0.0.1"
 	}
 	bu, _ := url.Parse(base)
 	srv, err := web.NewServer(web.Options{Accounts: svc, Log: o.log, BaseURL: bu, IPLimits: o.limits, Clock: clock, SessionTTL: cfg.SessionTTL})

@@ -206,7 +206,8 @@ func testSearch(t *testing.T, s account.Store) {
 	qs := []string{"", "emile", "ÉMILE", "Emile Z", "mil", "zoé martin", "an", "a", "e", "ee", "%", "_", "'", `\`, `"`,
 		"' OR 1=1 --", "a%e", "a_n", "ürg", "urg", "lukasz", "łukasz", "søren", "李", "example.org", "@", "ann@",
 		"ANN@EXAMPLE", "no such person", " \t", "100%", "ann\x00", "--", "; DROP TABLE users; --",
-		strconv.FormatInt(int64(byName["Ann Lee"].ID), 10), strconv.FormatInt(int64(byName["zed"].ID)+1000, 10), "0", "-1"}
+		strconv.FormatInt(int64(byName["Ann Lee"].ID), 10), strconv.FormatInt(int64(byName["zed"].ID)+1000, 10), "0", "-1",
+		"\u0301" /* folds to "" */, "ü" /* NFC */, "u\u0308" /* NFD */}
 	var filters []account.UserFilter
 	for _, q := range qs {
 		filters = append(filters, account.UserFilter{Q: q})
@@ -215,7 +216,8 @@ func testSearch(t *testing.T, s account.Store) {
 		account.UserFilter{Email: "ann"}, account.UserFilter{Email: "EXAMPLE.ORG"}, account.UserFilter{Email: "%"},
 		account.UserFilter{Email: "_s"}, account.UserFilter{Email: "o'b"}, account.UserFilter{Name: "lee"},
 		account.UserFilter{Name: "ÉMI"}, account.UserFilter{Name: "'"}, account.UserFilter{Name: "Müller"},
-		account.UserFilter{Name: "ll"}, account.UserFilter{Name: "  "},
+		account.UserFilter{Name: "ll"}, account.UserFilter{Name: "  "}, account.UserFilter{Email: "ann\x00"},
+		account.UserFilter{Name: "ann\x00"},
 		account.UserFilter{Q: "ann", Status: account.StatusDisabled},
 		account.UserFilter{Q: "e", Role: account.RoleAdministrator},
 		account.UserFilter{Q: "example", Role: account.RoleUser},

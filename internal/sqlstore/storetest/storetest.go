@@ -51,6 +51,15 @@ func Run(t *testing.T, open func(t *testing.T) account.Store) {
 		{"SearchFollowsWrites", testSearchFollowsWrites},
 		{"RoleChanges", testRoleChanges},
 		{"ReadModifyWriteLocksUser", testReadModifyWrite},
+		{"OutboxEnqueueAndList", testOutboxEnqueueAndList},
+		{"OutboxCountSince", testOutboxCount},
+		{"OutboxClaim", testOutboxClaim},
+		{"OutboxClaimConcurrent", testOutboxClaimConcurrent},
+		{"ResetTokens", testResetTokens},
+		{"ResetTokenConsumedOnce", testResetTokenConsumedOnce},
+		{"ResetTokensInvalidate", testResetTokensInvalidate},
+		{"ResetCodeAttempts", testResetCodeAttempts},
+		{"ResetCodeFailureConcurrent", testResetCodeFailureConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

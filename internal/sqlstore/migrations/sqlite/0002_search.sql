@@ -8,7 +8,9 @@
 ALTER TABLE users ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
 
 DROP INDEX users_org_name;
-CREATE INDEX users_org_name_key ON users (org_id, name_key, id);
+-- The list's order. email, kind and status let a walk filter on the index
+-- alone and read the table only for the rows it returns.
+CREATE INDEX users_org_name_key ON users (org_id, name_key, id, email, kind, status);
 
 -- External content: the index holds only trigrams and rowids; users holds
 -- the text. The data is already folded, so the tokenizer need not fold.
