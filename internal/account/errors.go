@@ -115,3 +115,6 @@ var ErrNotFound = &Error{Code: CodeNotFound, Message: "Not found."}
 
 // errInvalidCredentials is the one answer for every failed sign-in.
 var errInvalidCredentials = &Error{Code: CodeInvalidCredentials, Message: "The email or password is incorrect."}
+
+// String returns the code as text.
+func (c Code) String() string { return string(c) }

@@ -22,6 +22,7 @@ type Store interface {
 // Missing rows are reported as errors matching ErrNotFound (errors.Is).
 type Tx interface {
 	OutboxTx
+	ImportTx
 	// CreateOrg inserts o and sets o.ID and o.CreatedAt; a taken slug is an
 	// *Error with CodeOrgTaken.
 	CreateOrg(ctx context.Context, o *Org) error

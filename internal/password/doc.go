@@ -2,7 +2,7 @@
 // checks the password policy and makes temporary passwords and tokens.
 //
 // New hashes are argon2id PHC strings. Verify also accepts imported PBKDF2
-// (PHC, passlib and Django forms) and bcrypt hashes, reports when a hash
+// (PHC, passlib, Django and Keycloak forms) and bcrypt hashes, reports when a hash
 // should be upgraded, and refuses any stored hash whose cost parameters are
 // out of bounds, so one poisoned import cannot exhaust memory at login.
 //

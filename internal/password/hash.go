@@ -27,12 +27,13 @@ const (
 	FormatPasslib = "passlib" // $pbkdf2-sha256$rounds$salt$key, adapted base64
 	FormatDjango  = "django"  // pbkdf2_sha256$iterations$salt$base64key
 	FormatBcrypt  = "bcrypt"  // $2a$, $2b$, $2y$
+	// FormatKeycloak (keycloak.go): {"algorithm":"pbkdf2-sha256","hashIterations":…,"value":…,"salt":…}
 )
 
 // Hash is a parsed stored hash. Its fields are within the import bounds.
 type Hash struct {
 	Algorithm  string // Argon2id, PBKDF2SHA256, PBKDF2SHA512 or Bcrypt
-	Format     string // FormatPHC, FormatPasslib, FormatDjango or FormatBcrypt
+	Format     string // FormatPHC, FormatPasslib, FormatDjango, FormatBcrypt or FormatKeycloak
 	Params     Params // argon2id only; SaltLen and KeyLen are those of Salt and Key
 	Iterations int    // pbkdf2 only
 	Cost       int    // bcrypt only
@@ -40,6 +41,7 @@ type Hash struct {
 	Key        []byte // argon2id and pbkdf2: the derived key
 
 	bcrypt string // the whole bcrypt hash, which x/crypto/bcrypt parses itself
+	raw    string // keycloak: the JSON as parsed, which Encode returns
 }
 
 var (
@@ -55,10 +57,15 @@ var (
 // bcrypt cost 4–14; pbkdf2 1,000–2,000,000 iterations; salts 8–64 bytes and
 // keys 16–128 bytes. Any other input returns an error wrapping
 // ErrMalformedHash. A parsed hash re-encodes to its input (Hash.Encode).
+//
+// Keycloak's credential export, a JSON object starting with '{', is parsed
+// as strictly, with the pbkdf2 bounds; see parseKeycloak.
 func Parse(encoded string) (Hash, error) {
 	switch {
 	case encoded == "":
 		return Hash{}, malformed("empty")
+	case encoded[0] == '{':
+		return parseKeycloak(encoded)
 	case len(encoded) > maxEncodedLen:
 		return Hash{}, malformed("too long")
 	case strings.HasPrefix(encoded, "$argon2id$"):
@@ -281,6 +288,11 @@ func (h Hash) Encode() string {
 	switch h.Format {
 	case FormatBcrypt:
 		return h.bcrypt
+	case FormatKeycloak:
+		if h.raw != "" {
+			return h.raw
+		}
+		return encodeKeycloak(h)
 	case FormatDjango:
 		return fmt.Sprintf("pbkdf2_sha256$%d$%s$%s", h.Iterations, h.Salt, djangoB64.EncodeToString(h.Key))
 	case FormatPasslib:

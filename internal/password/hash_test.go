@@ -146,6 +146,13 @@ func FuzzParse(f *testing.F) {
 		"$argon2id$v=18$m=19456,t=2,p=1$" + salt16 + "$" + key32,
 		"$argon2id$v=19$m=8,t=1,p=1$" + salt16 + "$" + key32,
 		"$2b$31$" + bcryptVector[7:], "", "$", "$$$$", "pbkdf2_sha256$$$",
+		kcVector,
+		`{"algorithm":"pbkdf2-sha512","hashIterations":1000,"value":"` + key32p + `","salt":"` + salt16p + `","additionalParameters":{}}`,
+		`{"credentialData":{"hashIterations":27500,"algorithm":"pbkdf2-sha256","additionalParameters":{}},"secretData":{"value":"` + key32p + `","salt":"` + salt16p + `","additionalParameters":{}}}`,
+		`{"type":"password","credentialData":"{\"hashIterations\":27500,\"algorithm\":\"pbkdf2-sha256\"}","secretData":"{\"value\":\"` + key32p + `\",\"salt\":\"` + salt16p + `\"}"}`,
+		`{"algorithm":"pbkdf2","hashIterations":27500,"value":"` + key32p + `","salt":"` + salt16p + `"}`,
+		`{"algorithm":"pbkdf2-sha256","hashIterations":1e9,"value":"","salt":""}`,
+		"{", "{}", `{"a":1,"a":2}`,
 	} {
 		f.Add(s)
 	}

@@ -69,7 +69,8 @@ func (h *Hasher) Hash(ctx context.Context, plain string) (string, error) {
 // Verify reports whether plain matches encoded, comparing keys in constant
 // time. encoded is an argon2id PHC hash, a PBKDF2-SHA256 or -SHA512 hash in
 // PHC ($pbkdf2-sha256$i=N,l=32$…) or passlib ($pbkdf2-sha256$N$…) form, a
-// bcrypt hash ($2a$, $2b$, $2y$) or a Django pbkdf2_sha256 hash. rehash is
+// bcrypt hash ($2a$, $2b$, $2y$), a Django pbkdf2_sha256 hash or a Keycloak
+// pbkdf2-sha256 or -sha512 credential (JSON). rehash is
 // true when ok and encoded is not argon2id at exactly h.Params(): the caller
 // should store a new Hash of the password it just verified.
 //

@@ -36,16 +36,22 @@ const minTrigram = 3
 type userSearch struct {
 	where []string
 	args  []any
+	nargs []int // how many of args each condition of where has
 	// A query of user IDs, with its arguments, that include every match and
 	// that an index serves (SQLite: users_fts or user_roles); "" when no
 	// filter has one. PostgreSQL's planner finds the lookup in the search's
 	// own conditions (pg_trgm serves LIKE), so only the SQLite SQL has it.
 	lookup     string
 	lookupArgs []any
-	// prefix (SQLite): the folded name text of Q or Name when the trigram
-	// lookup has it, and ftsMatch the lookup's FTS5 query; see
-	// listUsersSplit.
+	// prefix: the folded name text of Q or Name when the trigram lookup has
+	// it, and ftsMatch the lookup's FTS5 query (SQLite); see listUsersSplit
+	// and listUsersSplitPostgres. prefixCond is the condition of where that
+	// prefix comes from, which every row whose name_key starts with prefix
+	// satisfies; prefixEmail is Q's email text when prefix is Q's, whose
+	// matches also satisfy that condition ("" when prefix is Name's).
 	prefix, ftsMatch string
+	prefixCond       int
+	prefixEmail      string
 	// byID is set when f.ID pins the search to one row.
 	byID  bool
 	org   int64
@@ -57,9 +63,26 @@ const afterCond = "name_key >= ? AND (name_key > ? OR id > ?)"
 func (s *userSearch) add(cond string, args ...any) {
 	s.where = append(s.where, cond)
 	s.args = append(s.args, args...)
+	s.nargs = append(s.nargs, len(args))
 }
 
 func (s *userSearch) sql() string { return strings.Join(s.where, " AND ") }
+
+// sqlExcept returns the conditions but the one at index skip, with their
+// arguments.
+func (s *userSearch) sqlExcept(skip int) (string, []any) {
+	var where []string
+	var args []any
+	at := 0
+	for i, w := range s.where {
+		if i != skip {
+			where = append(where, w)
+			args = append(args, s.args[at:at+s.nargs[i]]...)
+		}
+		at += s.nargs[i]
+	}
+	return strings.Join(where, " AND "), args
+}
 
 // searchText is one text to find in one column.
 type searchText struct {
@@ -79,10 +102,15 @@ func (t searchText) trigram() bool { return utf8.RuneCountInString(t.text) >= mi
 // which has none.
 func (t searchText) contains(pg bool) (string, any) {
 	if pg {
-		r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-		return t.col + ` LIKE ? ESCAPE '\'`, "%" + r.Replace(t.text) + "%"
+		return t.col + ` LIKE ? ESCAPE '\'`, likeContains(t.text)
 	}
 	return "instr(" + t.col + ", ?) > 0", t.text
+}
+
+// likeContains is the LIKE pattern (escape \) of the strings that contain s.
+func likeContains(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
 }
 
 // fts returns the FTS5 query for rows whose column contains t.text: a
@@ -105,7 +133,7 @@ func newUserSearch(pg bool, org account.OrgID, f account.UserFilter) (*userSearc
 	if len(f.Kinds) == 0 {
 		return nil, false
 	}
-	s := &userSearch{}
+	s := &userSearch{prefixCond: -1}
 	s.add("org_id = ?", int64(org))
 	kinds := make([]any, len(f.Kinds))
 	for i, k := range f.Kinds {
@@ -138,7 +166,7 @@ func newUserSearch(pg bool, org account.OrgID, f account.UserFilter) (*userSearc
 		if t.trigram() {
 			fts = append(fts, t.fts())
 			if t.col == "name_key" {
-				s.prefix = t.text
+				s.prefix, s.prefixCond, s.prefixEmail = t.text, len(s.where)-1, ""
 			}
 		}
 	}
@@ -176,7 +204,7 @@ func newUserSearch(pg bool, org account.OrgID, f account.UserFilter) (*userSearc
 				// A text too short for trigrams: no lookup holds every match.
 			case !isID:
 				fts = append(fts, "("+match+")")
-				s.prefix = account.FoldName(q)
+				s.prefix, s.prefixCond, s.prefixEmail = account.FoldName(q), len(s.where)-1, emailText(q).text
 			default:
 				qLookup = "SELECT ? UNION ALL SELECT rowid FROM users_fts WHERE users_fts MATCH ?"
 				qArgs = []any{id, match}
@@ -195,7 +223,7 @@ func newUserSearch(pg bool, org account.OrgID, f account.UserFilter) (*userSearc
 		s.lookupArgs = []any{s.ftsMatch}
 	case qLookup != "":
 		s.lookup, s.lookupArgs = qLookup, qArgs
-		s.prefix = ""
+		s.prefix, s.prefixCond, s.prefixEmail = "", -1, ""
 	case f.Role != "":
 		s.lookup = "SELECT ur.user_id FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE r.org_id = ? AND r.name = ?"
 		s.lookupArgs = []any{int64(org), f.Role}
@@ -280,12 +308,29 @@ func (t *tx) listUsersSQLite(ctx context.Context, s *userSearch, limit int) ([]a
 //     start with it are few (common first names);
 //  4. walk the next t.tuning.walk2 rows (common last names);
 //  5. sort all the lookup's rows after the walks, however many.
+//
+// PostgreSQL, with a name text that has a prefix range, skips step 2 for
+// listUsersSplitPostgres, whose rows outside the range are never more than
+// the lookup's, and takes it again at step 5: only those rows need sorting.
 func (t *tx) listUsersWindowed(ctx context.Context, s *userSearch, limit int) ([]account.User, error) {
 	users, end, err := t.walkWindow(ctx, s, limit, s.after, t.tuning.walk)
 	if err != nil || end == nil {
 		return users, err
 	}
 	need := limit - len(users)
+	if t.pg && s.pgSplit() {
+		more, ok, err := t.listUsersSplitPostgres(ctx, s, need, *end, t.tuning.few)
+		if err != nil || ok {
+			return append(users, more...), err
+		}
+		more, end, err = t.walkWindow(ctx, s, need, end, t.tuning.walk2)
+		users = append(users, more...)
+		if err != nil || end == nil {
+			return users, err
+		}
+		more, _, err = t.listUsersSplitPostgres(ctx, s, limit-len(users), *end, 0)
+		return append(users, more...), err
+	}
 	n, err := t.countLookup(ctx, s, t.tuning.few)
 	if err != nil {
 		return nil, err
@@ -320,12 +365,11 @@ func (t *tx) listUsersWindowed(ctx context.Context, s *userSearch, limit int) ([
 // window's last row, nil when the matches are the final answer: the page is
 // full or the window reached the end of the list.
 func (t *tx) walkWindow(ctx context.Context, s *userSearch, limit int, after *account.UserCursor, budget int) (users []account.User, end *account.UserCursor, err error) {
-	hint := ""
-	if !t.pg {
-		hint = " INDEXED BY users_org_name_key"
+	if t.pg {
+		return t.walkWindowPostgres(ctx, s, limit, after, budget)
 	}
 	// The window's last row, from the index alone.
-	q := `SELECT name_key, id FROM users` + hint + ` WHERE org_id = ?`
+	q := `SELECT name_key, id FROM users INDEXED BY users_org_name_key WHERE org_id = ?`
 	args := []any{s.org}
 	if after != nil {
 		q += " AND " + afterCond
@@ -347,18 +391,42 @@ func (t *tx) walkWindow(ctx context.Context, s *userSearch, limit int, after *ac
 		bounds += " AND " + afterCond
 		bargs = append(bargs, after.NameKey, after.NameKey, int64(after.ID))
 	}
-	q = `SELECT ` + userCols + ` FROM users` + hint + ` WHERE ` + s.sql() + bounds + listOrder
-	if t.pg {
-		// Only an index-only scan filters on the index (which includes
-		// email, kind and status) rather than on each row of the table.
-		q = `SELECT ` + userCols + ` FROM users WHERE id IN (SELECT id FROM users WHERE ` + s.sql() + bounds + listOrder +
-			`) ORDER BY name_key, id`
-	}
+	q = `SELECT ` + userCols + ` FROM users INDEXED BY users_org_name_key WHERE ` + s.sql() + bounds + listOrder
 	users, err = t.selectUsers(ctx, q, slices.Concat(s.args, bargs, []any{limit})...)
 	if err != nil || len(users) == limit {
 		return users, nil, err
 	}
 	return users, end, nil
+}
+
+// walkWindowPostgres is walkWindow on PostgreSQL. The window is a subquery
+// named users, of the columns that the conditions use, all in
+// users_org_name_key: an index-only scan, which PostgreSQL filters as it
+// reads it, stopping at the page's last match however early. Only a page
+// left short asks for the window's last row.
+func (t *tx) walkWindowPostgres(ctx context.Context, s *userSearch, limit int, after *account.UserCursor, budget int) (users []account.User, end *account.UserCursor, err error) {
+	window := `SELECT org_id, name_key, id, email, kind, status FROM users WHERE org_id = ?`
+	args := []any{s.org}
+	if after != nil {
+		window += " AND " + afterCond
+		args = append(args, after.NameKey, after.NameKey, int64(after.ID))
+	}
+	window += ` ORDER BY name_key, id`
+	users, err = t.selectUsers(ctx, `SELECT `+userCols+` FROM users WHERE id IN (SELECT id FROM (`+window+
+		` LIMIT ?) AS users WHERE `+s.sql()+listOrder+`) ORDER BY name_key, id`,
+		slices.Concat(args, []any{max(budget, 1)}, s.args, []any{limit})...)
+	if err != nil || len(users) == limit {
+		return users, nil, err
+	}
+	var last account.UserCursor
+	err = t.queryRow(ctx, `SELECT name_key, id FROM (`+window+`) AS w LIMIT 1 OFFSET ?`, append(args, max(budget, 1)-1)...).Scan(&last.NameKey, &last.ID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return users, nil, nil // the window held the rest of the list
+	case err != nil:
+		return nil, nil, fmt.Errorf("sqlstore: list users: %w", err)
+	}
+	return users, &last, nil
 }
 
 // countLookup returns how many rows the lookup has, counting up to max only.
@@ -433,6 +501,117 @@ func (t *tx) listUsersSplit(ctx context.Context, s *userSearch, limit int, end a
 	})
 	return all[:min(len(all), limit)], nil
 }
+
+// prefixUpper returns the least string above every string that starts with
+// prefix, in byte (code point) order: prefix with its last character
+// incremented, valid UTF-8 so that PostgreSQL takes it. ok is false when
+// there is none (prefix is empty, or all U+10FFFF) or prefix is not UTF-8.
+func prefixUpper(prefix string) (upper string, ok bool) {
+	if !utf8.ValidString(prefix) {
+		return "", false
+	}
+	rs := []rune(prefix)
+	for i := len(rs) - 1; i >= 0; i-- {
+		switch rs[i] {
+		case utf8.MaxRune:
+			continue // drop it and increment the character before
+		case 0xD7FF:
+			rs[i] = 0xE000 // past the surrogates, which UTF-8 cannot hold
+		default:
+			rs[i]++
+		}
+		return string(rs[:i+1]), true
+	}
+	return "", false
+}
+
+// pgSplit reports whether listUsersSplitPostgres can serve s.
+func (s *userSearch) pgSplit() bool {
+	if s.prefix == "" || s.prefixCond < 0 {
+		return false
+	}
+	if _, ok := prefixUpper(s.prefix); !ok {
+		return false
+	}
+	_, ok := prefixUpper(s.prefixEmail)
+	return s.prefixEmail == "" || ok
+}
+
+// listUsersSplitPostgres returns the first limit matches after end on
+// PostgreSQL, as listUsersSplit does on SQLite: the matches whose name_key
+// starts with s.prefix are one range of users_org_name_key, read in order;
+// only the others are sorted. pg_trgm cannot leave a prefix out of a
+// lookup, so they come from lookups that hold no row for starting with it:
+// the trigram indexes of substr(name_key, 2) (a name that contains the
+// prefix without starting with it contains it after its first character)
+// and, when the prefix is Q's, of substr(email, 2) and the email prefix
+// range of users_org_email_c, which holds name_key and filters on it
+// without reading the table. The rows of these lookups satisfy the
+// condition that the prefix comes from, so it is left out.
+//
+// With few > 0 it gives up (ok false) when the lookups have few rows or more
+// (duplicates included) after end: sorting them would cost more than a walk.
+func (t *tx) listUsersSplitPostgres(ctx context.Context, s *userSearch, limit int, end account.UserCursor, few int) (users []account.User, ok bool, err error) {
+	upper, _ := prefixUpper(s.prefix)
+	other, oargs := s.sqlExcept(s.prefixCond)
+	// The lookups' rows after end, outside the prefix range.
+	base := `SELECT name_key, id FROM users WHERE ` + other + ` AND ` + afterCond + ` AND NOT (name_key >= ? AND name_key < ?)`
+	bargs := slices.Concat(oargs, []any{end.NameKey, end.NameKey, int64(end.ID), s.prefix, upper})
+	lookups := []string{base + ` AND substr(name_key, 2) LIKE ? ESCAPE '\'`}
+	var args []any
+	args = append(slices.Concat(args, bargs), likeContains(s.prefix))
+	if e := s.prefixEmail; e != "" {
+		eUpper, _ := prefixUpper(e)
+		lookups = append(lookups, base+` AND substr(email, 2) LIKE ? ESCAPE '\'`,
+			base+` AND email COLLATE "C" >= ? AND email COLLATE "C" < ?`)
+		args = append(slices.Concat(args, bargs, []any{likeContains(e)}, bargs), e, eUpper)
+	}
+	capped := ""
+	if few > 0 {
+		capped = ` LIMIT ?`
+		args = append(args, few)
+	}
+	// The range's rows after end, in order.
+	from := end
+	if s.prefix > end.NameKey {
+		from = account.UserCursor{NameKey: s.prefix} // IDs are positive
+	}
+	within := `SELECT name_key, id FROM users WHERE ` + other + ` AND ` + afterCond + ` AND name_key < ? ORDER BY name_key, id LIMIT ?`
+	args = append(slices.Concat(args, oargs), from.NameKey, from.NameKey, int64(from.ID), upper, limit, limit)
+	q := `WITH others AS MATERIALIZED (SELECT name_key, id FROM (` + strings.Join(lookups, ` UNION ALL `) + `) AS l` + capped + `),
+		page AS ((` + within + `) UNION SELECT name_key, id FROM others)
+		SELECT ` + userCols + `, (SELECT COUNT(*) FROM others) FROM users
+		WHERE id IN (SELECT id FROM page ORDER BY name_key, id LIMIT ?) ORDER BY name_key, id`
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlstore: list users: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		u, err := scanUser(scanPlus{rows, &n})
+		if err != nil {
+			return nil, false, fmt.Errorf("sqlstore: list users: %w", err)
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("sqlstore: list users: %w", err)
+	}
+	// No rows: others is empty, so n is 0.
+	if few > 0 && n >= few {
+		return nil, false, nil
+	}
+	return users, true, nil
+}
+
+// scanPlus scans a row of userCols and one more column, into extra.
+type scanPlus struct {
+	rows  *sql.Rows
+	extra any
+}
+
+func (r scanPlus) Scan(dest ...any) error { return r.rows.Scan(append(dest, r.extra)...) }
 
 func (t *tx) selectUsers(ctx context.Context, query string, args ...any) ([]account.User, error) {
 	rows, err := t.query(ctx, query, args...)

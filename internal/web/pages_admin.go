@@ -326,6 +326,9 @@ type userForm struct {
 	// several roles.
 	Multi         bool
 	RequireChange bool
+	// SendWelcome is Add User's "Send welcome email" checkbox: checked by
+	// default, and when a form without it (send_welcome_present) is posted.
+	SendWelcome bool
 }
 
 func (f userForm) roleList() []string {
@@ -357,7 +360,8 @@ func formOf(u account.User) userForm {
 func postedForm(r *http.Request) userForm {
 	f := userForm{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Kind: r.PostFormValue("kind"),
 		Roles: map[string]bool{}, Multi: r.PostFormValue("roles_multi") == "1",
-		RequireChange: r.PostFormValue("require_password_change") != ""}
+		RequireChange: r.PostFormValue("require_password_change") != "",
+		SendWelcome:   r.PostFormValue("send_welcome") != "" || r.PostFormValue("send_welcome_present") == ""}
 	for _, v := range r.PostForm["roles"] {
 		if v != "" {
 			f.Roles[v] = true
@@ -379,6 +383,10 @@ type userView struct {
 	Fields       fieldErrors
 	TempPassword string
 	TempExpires  *time.Time
+	// Emails are the user's recent emails (pages_admin_emails.go);
+	// EmailsLoaded is false when the actor may not see them.
+	Emails       []emailRow
+	EmailsLoaded bool
 }
 
 // userView builds the view of the user page (or its delete confirmation)
@@ -402,6 +410,9 @@ func (s *Server) userView(r *http.Request, a account.Actor, u account.User) (*us
 		v.Form.Multi = v.Form.Multi || !contains(v.Roles, role)
 	}
 	if err := s.subjectSessions(r, a, v); err != nil { // pages_admin_credentials.go
+		return nil, err
+	}
+	if err := s.subjectEmails(r, a, v); err != nil { // pages_admin_emails.go
 		return nil, err
 	}
 	return v, nil
@@ -570,7 +581,7 @@ func (s *Server) newUserView(r *http.Request, a account.Actor, sc userScope) (*u
 		return nil, err
 	}
 	v := &userView{pageData: d, Scope: sc, Base: s.orgPath(a.OrgSlug, sc.Path), Fields: fieldErrors{},
-		Form: userForm{Roles: map[string]bool{}}}
+		Form: userForm{Roles: map[string]bool{}, SendWelcome: true}}
 	if sc.Community {
 		v.Kinds = communityKinds
 		v.Form.Kind = string(account.KindResident)
@@ -640,8 +651,12 @@ func (s *Server) newUserSubmit(sc userScope) func(http.ResponseWriter, *http.Req
 			v.Title, v.Form = "Create User and Set Temporary Password", form
 			return s.renderView(w, r, http.StatusOK, "admin-user-new-confirm", v)
 		}
+		// Without a password the user is invited, and the welcome email
+		// (unless unchecked) brings the link to choose one.
+		welcome := form.SendWelcome && pw == "" && !temporary
 		res, err := s.accounts.CreateUser(r.Context(), a, account.CreateUserInput{Email: form.Email, Name: form.Name,
-			Kind: kind, Roles: form.roleList(), Password: account.Secret(pw), TemporaryPassword: temporary})
+			Kind: kind, Roles: form.roleList(), Password: account.Secret(pw), TemporaryPassword: temporary,
+			SendWelcome: &welcome})
 		if err != nil {
 			st, body, fatal := formError(err)
 			if fatal != nil {
@@ -652,7 +667,11 @@ func (s *Server) newUserSubmit(sc userScope) func(http.ResponseWriter, *http.Req
 		}
 		u := res.User
 		if res.TemporaryPassword == "" {
-			s.redirectWithNotice(w, r, s.orgPath(a.OrgSlug, scopeOf(u.Kind).Path+"/"+strconv.FormatInt(int64(u.ID), 10)), "User created.")
+			notice := "User created."
+			if welcome && u.Status == account.StatusInvited {
+				notice = "User created. A welcome email is on its way to " + u.Email + "."
+			}
+			s.redirectWithNotice(w, r, s.orgPath(a.OrgSlug, scopeOf(u.Kind).Path+"/"+strconv.FormatInt(int64(u.ID), 10)), notice)
 			return nil
 		}
 		// Shown in this answer only: never in a URL, a cookie or a later page.

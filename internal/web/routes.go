@@ -85,13 +85,17 @@ func (s *Server) routes() {
 	m.Handle("POST /o/{org}/admin/roles/{name}", s.page(s.csrf(s.signedIn(s.roleSave))))
 	m.Handle("POST /o/{org}/admin/roles/{name}/delete", s.page(s.csrf(s.signedIn(s.roleDelete))))
 
-	// Credentials of a user (pages_admin_credentials.go), audit and settings.
+	// Credentials of a user (pages_admin_credentials.go), the reset email and
+	// the outbox (pages_admin_emails.go), audit and settings.
 	for _, p := range []string{"admin/users", "community/users"} {
 		m.Handle("POST /o/{org}/"+p+"/{id}/temporary-password", s.page(s.csrf(s.signedIn(s.tempPasswordAsk))))
 		m.Handle("POST /o/{org}/"+p+"/{id}/temporary-password/confirm", s.page(s.csrf(s.signedIn(s.tempPasswordIssue))))
 		m.Handle("POST /o/{org}/"+p+"/{id}/unlock", s.page(s.csrf(s.signedIn(s.userUnlock))))
 		m.Handle("POST /o/{org}/"+p+"/{id}/sign-out-everywhere", s.page(s.csrf(s.signedIn(s.userSignOutEverywhere))))
+		m.Handle("POST /o/{org}/"+p+"/{id}/password-reset-email", s.page(s.csrf(s.signedIn(s.userSendReset))))
 	}
+	m.Handle("GET /o/{org}/admin/emails", s.page(s.signedIn(s.emailsPage)))
+	m.Handle("POST /o/{org}/admin/emails/{id}/resend", s.page(s.csrf(s.signedIn(s.emailResend))))
 	m.Handle("GET /o/{org}/admin/audit", s.page(s.signedIn(s.auditPage)))
 	m.Handle("GET /o/{org}/admin/settings", s.page(s.signedIn(s.settingsPage)))
 	m.Handle("POST /o/{org}/admin/settings", s.page(s.csrf(s.signedIn(s.settingsSave))))

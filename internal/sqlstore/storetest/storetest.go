@@ -60,6 +60,9 @@ func Run(t *testing.T, open func(t *testing.T) account.Store) {
 		{"ResetTokensInvalidate", testResetTokensInvalidate},
 		{"ResetCodeAttempts", testResetCodeAttempts},
 		{"ResetCodeFailureConcurrent", testResetCodeFailureConcurrent},
+		{"ImportJobRoundTrip", testImportJobRoundTrip},
+		{"ImportJobClaim", testImportJobClaim},
+		{"ImportJobClaimConcurrent", testImportJobClaimConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
