@@ -89,16 +89,16 @@ func (s *Service) Init(ctx context.Context, in InitInput) (InitResult, error) {
 		res.TemporaryPassword = Secret(plain)
 		res.ExpiresAt = exp
 	}
-	hash, err := s.hasher.Hash(ctx, password.Normalize(plain))
-	if err != nil {
-		return InitResult{}, wrap(op, hashErr(err))
-	}
 	if u.Status == StatusActive {
+		hash, err := s.hasher.Hash(ctx, password.Normalize(plain))
+		if err != nil {
+			return InitResult{}, wrap(op, hashErr(err))
+		}
 		u.PasswordHash = hash
 	} else {
-		u.TempPasswordHash = hash
+		u.TempPasswordHash = password.HashTemporary(plain)
 	}
-	err = s.store.Tx(ctx, func(tx Tx) error {
+	err := s.store.Tx(ctx, func(tx Tx) error {
 		o.CreatedAt = now
 		if err := tx.CreateOrg(ctx, &o); err != nil {
 			return err
@@ -124,6 +124,7 @@ func (s *Service) Init(ctx context.Context, in InitInput) (InitResult, error) {
 			Outcome: OutcomeSuccess, Details: d}); err != nil {
 			return err
 		}
+		var err error
 		u, err = tx.UserByID(ctx, o.ID, u.ID)
 		return err
 	})

@@ -135,6 +135,13 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		s.recordFailure(ctx, o, &u, in, refusal, false)
 		return LoginResult{}, wrap(op, errInvalidCredentials)
 	}
+	if password.IsTemporaryHash(stored) {
+		// Checking a temporary password costs no hash; spend one anyway, so
+		// that timing never tells such an account from any other.
+		if err := s.hasher.VerifyDummy(ctx, password.Normalize(pw)); err != nil {
+			return LoginResult{}, wrap(op, hashErr(err))
+		}
+	}
 	ok, rehash, err := s.verify(ctx, stored, pw)
 	if err != nil {
 		return LoginResult{}, wrap(op, err)
@@ -198,6 +205,9 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 // verify checks a password in its NFKC form and, failing that, as typed.
 func (s *Service) verify(ctx context.Context, stored, pw string) (ok, rehash bool, err error) {
 	norm := password.Normalize(pw)
+	if password.IsTemporaryHash(stored) {
+		return password.VerifyTemporary(stored, norm) || password.VerifyTemporary(stored, pw), false, nil
+	}
 	ok, rehash, err = s.hasher.Verify(ctx, stored, norm)
 	if err != nil && !errors.Is(err, password.ErrMalformedHash) {
 		return false, false, hashErr(err)
@@ -445,9 +455,7 @@ func (s *Service) CompleteNewPassword(ctx context.Context, in NewPasswordInput) 
 	}
 	norm := password.Normalize(pw)
 	olds := []string{u.TempPasswordHash}
-	if o.Settings.PasswordPolicy.History == 0 {
-		olds = append(olds, u.PasswordHash)
-	} else if err := s.checkHistory(ctx, o, u, pw); err != nil {
+	if err := s.checkHistory(ctx, o, u, pw); err != nil {
 		return nil, wrap(op, err)
 	}
 	for _, old := range olds {
@@ -460,7 +468,7 @@ func (s *Service) CompleteNewPassword(ctx context.Context, in NewPasswordInput) 
 		}
 		if same {
 			return nil, wrap(op, &Error{Code: CodePasswordPolicy, Message: "Choose a password you have not used here before.",
-				Details: []Detail{{Rule: "not_reused", Message: "Must not be the temporary or current password"}}})
+				Details: []Detail{{Rule: "not_reused", Message: "Must not be the temporary password"}}})
 		}
 	}
 	hash, err := s.hasher.Hash(ctx, norm)

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/password"
@@ -757,16 +758,31 @@ func (s *Service) checkHistory(ctx context.Context, o Org, u User, pw string) er
 		}
 		old = append(old, hist...)
 	}
+	// The comparisons run side by side; the limiter bounds how many at once.
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		found bool
+		first error
+	)
 	for _, h := range old {
-		same, _, err := s.verify(ctx, h, pw)
-		if err != nil {
-			return err
-		}
-		if same {
-			r := password.HistoryRule(n)
-			return &Error{Code: CodePasswordPolicy, Message: "The password does not meet the password rules.",
-				Details: []Detail{{Rule: r.Rule, Message: r.Message}}}
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			same, _, err := s.verify(ctx, h, pw)
+			mu.Lock()
+			defer mu.Unlock()
+			found = found || same
+			if err != nil && first == nil {
+				first = err
+			}
+		}()
 	}
-	return nil
+	wg.Wait()
+	if found {
+		r := password.HistoryRule(n)
+		return &Error{Code: CodePasswordPolicy, Message: "The password does not meet the password rules.",
+			Details: []Detail{{Rule: r.Rule, Message: r.Message}}}
+	}
+	return first
 }

@@ -370,10 +370,7 @@ func (s *Service) newTemporary(ctx context.Context, o Org, u User) (Secret, stri
 			break
 		}
 	}
-	h, err := s.hasher.Hash(ctx, password.Normalize(plain))
-	if err != nil {
-		return "", "", time.Time{}, hashErr(err)
-	}
+	h := password.HashTemporary(plain)
 	hours := o.Settings.TemporaryPasswordHours
 	if hours <= 0 {
 		hours = 72
