@@ -36,7 +36,9 @@ Commands:
   init      create an organization and its first administrator
   migrate   bring the database schema up to date
   backup    write an online copy of a SQLite database to FILE
-  user      list, create or delete users (latchkey user --help)
+  user      list, create, delete users, reset passwords, unlock (latchkey user --help)
+  import    add or update users from a CSV or XLSX file (--dry-run to preview)
+  export    write the organization's users as CSV
 
 Run "latchkey COMMAND --help" for a command's flags. Every flag also reads an
 environment variable: --db reads LATCHKEY_DB, --base-url LATCHKEY_BASE_URL, and so on.
@@ -61,6 +63,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBackup(ctx, rest, getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, rest, getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, rest, getenv, stdout, stderr)
+	case "export":
+		return runExport(ctx, rest, getenv, stdout, stderr)
 	}
 	return fmt.Errorf("unknown command %q (see latchkey --help)", cmd)
 }

@@ -261,6 +261,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer db.Close()
+	go svc.RunImports(ctx)
 	if sender != nil {
 		worker = mail.NewWorker(db, sender, log, mail.WorkerOptions{})
 		go func() {

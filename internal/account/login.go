@@ -178,7 +178,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 			return err
 		}
 		if newHash != "" {
-			if err := tx.ReplacePasswordHash(ctx, o.ID, u.ID, u.PasswordHash, newHash); err != nil {
+			if err := s.rehash(ctx, tx, o, u, newHash); err != nil {
 				return err
 			}
 		}
@@ -380,7 +380,7 @@ func (s *Service) startChallenge(ctx context.Context, o Org, u User, c Client, n
 		CreatedAt: now, ExpiresAt: now.Add(s.cfg.ChallengeTTL)}
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		if newHash != "" {
-			if err := tx.ReplacePasswordHash(ctx, o.ID, u.ID, u.PasswordHash, newHash); err != nil {
+			if err := s.rehash(ctx, tx, o, u, newHash); err != nil {
 				return err
 			}
 		}
@@ -615,4 +615,14 @@ func (s *Service) EndMySession(ctx context.Context, a Actor, id SessionID) error
 		return s.append(ctx, tx, a.event(ActionLogout, &a.UserID, OutcomeSuccess, map[string]any{"session_id": int64(id)}))
 	})
 	return wrap("account.EndMySession", err)
+}
+
+// rehash replaces a legacy or weaker hash with one at the current
+// parameters; the old one is kept in the history, so that an import re-run
+// with the same hash knows it changes nothing.
+func (s *Service) rehash(ctx context.Context, tx Tx, o Org, u User, newHash string) error {
+	if err := tx.ReplacePasswordHash(ctx, o.ID, u.ID, u.PasswordHash, newHash); err != nil {
+		return err
+	}
+	return tx.AddPasswordHistory(ctx, o.ID, u.ID, u.PasswordHash, s.now(), maxHistory)
 }

@@ -207,15 +207,16 @@ func (b *builder) readHeader(cells []string) {
 	}
 	b.cols = make([]col, len(cells))
 	for i, c := range cells {
-		name := strings.ToLower(strings.TrimSpace(c))
+		c = strings.TrimSpace(c)
 		switch {
-		case name == "":
+		case c == "":
 			continue // an unnamed column; its cells must be empty
-		case len(name) > 100 || !utf8.ValidString(name) || strings.ContainsRune(name, 0):
+		case len(c) > 100 || !utf8.ValidString(c) || strings.ContainsRune(c, 0):
 			b.cols[i].named = true
 			b.problem(0, "", "column %d has an invalid name in the header row", i+1)
 			continue
 		}
+		name := strings.ToLower(c)
 		b.cols[i].named = true
 		switch {
 		case !known[name]:

@@ -538,19 +538,24 @@ func (s *userSearch) pgSplit() bool {
 }
 
 // listUsersSplitPostgres returns the first limit matches after end on
-// PostgreSQL, as listUsersSplit does on SQLite: the matches whose name_key
-// starts with s.prefix are one range of users_org_name_key, read in order;
-// only the others are sorted. pg_trgm cannot leave a prefix out of a
-// lookup, so they come from lookups that hold no row for starting with it:
-// the trigram indexes of substr(name_key, 2) (a name that contains the
-// prefix without starting with it contains it after its first character)
-// and, when the prefix is Q's, of substr(email, 2) and the email prefix
-// range of users_org_email_c, which holds name_key and filters on it
-// without reading the table. The rows of these lookups satisfy the
-// condition that the prefix comes from, so it is left out.
+// PostgreSQL, as listUsersSplit does on SQLite. Sorting all the lookup's rows
+// costs in proportion to their number, tens of thousands for a common first
+// name, whose matches are the rows whose name_key starts with s.prefix: one
+// range of users_org_name_key, read in order. Only the matches outside it
+// are sorted. pg_trgm cannot leave a prefix out of its lookup as FTS5 does,
+// these come from lookups that hold the range's rows only by chance, and
+// filter them out (see migration 0005): the trigram index of
+// substr(name_key, 2), as a name that contains the prefix without starting
+// with it contains it after its first character; and, when the prefix is
+// Q's, that of substr(email, 2) and the emails that start with Q's email
+// text, in users_org_email_c, which holds name_key to leave the range's rows
+// out without reading the table.
+// Every row of these lookups satisfies the condition that the prefix comes
+// from, as does every row of the range, so that condition is left out.
 //
 // With few > 0 it gives up (ok false) when the lookups have few rows or more
-// (duplicates included) after end: sorting them would cost more than a walk.
+// after end, duplicates included: sorting them would cost more than a walk.
+// With few = 0 it sorts them however many.
 func (t *tx) listUsersSplitPostgres(ctx context.Context, s *userSearch, limit int, end account.UserCursor, few int) (users []account.User, ok bool, err error) {
 	upper, _ := prefixUpper(s.prefix)
 	other, oargs := s.sqlExcept(s.prefixCond)
@@ -558,13 +563,21 @@ func (t *tx) listUsersSplitPostgres(ctx context.Context, s *userSearch, limit in
 	base := `SELECT name_key, id FROM users WHERE ` + other + ` AND ` + afterCond + ` AND NOT (name_key >= ? AND name_key < ?)`
 	bargs := slices.Concat(oargs, []any{end.NameKey, end.NameKey, int64(end.ID), s.prefix, upper})
 	lookups := []string{base + ` AND substr(name_key, 2) LIKE ? ESCAPE '\'`}
-	var args []any
-	args = append(slices.Concat(args, bargs), likeContains(s.prefix))
+	args := append(slices.Clone(bargs), likeContains(s.prefix))
 	if e := s.prefixEmail; e != "" {
 		eUpper, _ := prefixUpper(e)
-		lookups = append(lookups, base+` AND substr(email, 2) LIKE ? ESCAPE '\'`,
-			base+` AND email COLLATE "C" >= ? AND email COLLATE "C" < ?`)
-		args = append(slices.Concat(args, bargs, []any{likeContains(e)}, bargs), e, eUpper)
+		prefixRange := base + ` AND email COLLATE "C" >= ? AND email COLLATE "C" < ?`
+		if few > 0 {
+			// The name's lookup first: alone, it often has few rows or more
+			// (a common last name), and the others are never read.
+			lookups = append(lookups, base+` AND substr(email, 2) LIKE ? ESCAPE '\'`, prefixRange)
+			args = append(slices.Concat(args, bargs, []any{likeContains(e)}, bargs), e, eUpper)
+		} else {
+			// All the rows: one bitmap of both trigram indexes reads each
+			// once, where a name and an email hold the same text.
+			lookups = []string{base + ` AND (substr(name_key, 2) LIKE ? ESCAPE '\' OR substr(email, 2) LIKE ? ESCAPE '\')`, prefixRange}
+			args = append(slices.Concat(bargs, []any{likeContains(s.prefix), likeContains(e)}, bargs), e, eUpper)
+		}
 	}
 	capped := ""
 	if few > 0 {

@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 
+	"github.com/latchkey/latchkey/internal/importer"
+
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -39,6 +41,11 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/emails", s.api(s.authed(s.apiEmails)))
 	m.Handle("POST /api/v1/emails/{id}/resend", s.api(s.authed(s.apiResendEmail)))
 	m.Handle("GET /api/v1/audit", s.api(s.authed(s.apiAudit)))
+	m.Handle("POST /api/v1/imports", s.api(s.authed(s.apiImport)))
+	m.Handle("GET /api/v1/imports/template.csv", s.api(s.apiImportTemplate(importer.CSV)))
+	m.Handle("GET /api/v1/imports/template.xlsx", s.api(s.apiImportTemplate(importer.XLSX)))
+	m.Handle("GET /api/v1/imports/{id}", s.api(s.authed(s.apiImportStatus)))
+	m.Handle("GET /api/v1/exports/users.csv", s.api(s.authed(s.apiExportUsers)))
 	m.Handle("GET /api/v1/org", s.api(s.authed(s.apiGetOrg)))
 	m.Handle("PATCH /api/v1/org", s.api(s.authed(s.apiPatchOrg)))
 	m.Handle("GET /api/v1/roles", s.api(s.authed(s.apiListRoles)))
