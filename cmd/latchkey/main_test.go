@@ -213,3 +213,37 @@ func TestUserRecoveryCommands(t *testing.T) {
 		t.Error("unlock of an unknown email succeeded")
 	}
 }
+
+func TestImportExportCommands(t *testing.T) {
+	dir := t.TempDir()
+	g := env("LATCHKEY_DB", "sqlite:"+filepath.Join(dir, "lk.db"))
+	pwFile := filepath.Join(dir, "pw")
+	os.WriteFile(pwFile, []byte("a-long-admin-password\n"), 0o600)
+	if _, err := runCLI(t, g, "init", "--org", "metro", "--admin-email", "chief@example.org", "--admin-password-file", pwFile); err != nil {
+		t.Fatal(err)
+	}
+	csvPath := filepath.Join(dir, "users.csv")
+	os.WriteFile(csvPath, []byte("email;name;roles\nann@example.org;Ann Lee;\"User\"\nbad;Bad;\n"), 0o600)
+	out, err := runCLI(t, g, "import", "--org", "metro", "--dry-run", csvPath)
+	if err == nil || !strings.Contains(out, "row 2\tcreate\tann@example.org") || !strings.Contains(out, "row 3\treject\tbad") ||
+		!strings.Contains(out, "Dry run, nothing written: 2 rows: 1 created") {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
+	if out, _ := runCLI(t, g, "user", "list", "--org", "metro", "--q", "ann"); strings.Contains(out, "ann@") {
+		t.Fatalf("a dry run wrote: %s", out)
+	}
+	os.WriteFile(csvPath, []byte("email,name\nann@example.org,Ann Lee\n"), 0o600)
+	if out, err := runCLI(t, g, "import", "--org", "metro", csvPath); err != nil || !strings.Contains(out, "1 created") {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	if out, err := runCLI(t, g, "import", "--org", "metro", csvPath); err != nil || !strings.Contains(out, "0 created, 0 updated, 1 unchanged") {
+		t.Fatalf("re-run: %v\n%s", err, out)
+	}
+	out, err = runCLI(t, g, "export", "--org", "metro")
+	if err != nil || !strings.HasPrefix(out, "id,email,name,kind,roles,status") || !strings.Contains(out, "ann@example.org") {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	if _, err := runCLI(t, g, "import", "--org", "metro", filepath.Join(dir, "missing.csv")); err == nil {
+		t.Error("a missing file imported")
+	}
+}

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"net/netip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -61,6 +62,7 @@ type envOpts struct {
 	limiter  *password.Limiter
 	params   *password.Params
 	limits   web.IPLimits
+	proxies  []netip.Prefix
 	baseURL  string
 	noAdminP bool
 }
@@ -106,7 +108,8 @@ func newEnv(t testing.TB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	bu, _ := url.Parse(base)
-	srv, err := web.NewServer(web.Options{Accounts: svc, Log: o.log, BaseURL: bu, IPLimits: o.limits, Clock: clock, SessionTTL: cfg.SessionTTL})
+	srv, err := web.NewServer(web.Options{Accounts: svc, Log: o.log, BaseURL: bu, IPLimits: o.limits, TrustedProxies: o.proxies,
+		Clock: clock, SessionTTL: cfg.SessionTTL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -726,5 +729,46 @@ func TestHealth(t *testing.T) {
 	e.store.Close()
 	if st, _, _ := e.do("GET", "/readyz", "", ""); st != 503 {
 		t.Errorf("/readyz with the database closed: %d, want 503", st)
+	}
+}
+
+func TestForwardedFor(t *testing.T) {
+	login := func(e *env, xff string) int {
+		req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/auth/login",
+			strings.NewReader(`{"org":"metro","email":"ann@example.org","password":"wrong-password-x"}`))
+		req.Header.Set("X-Forwarded-For", xff)
+		res, err := e.ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	limits := web.IPLimits{"login": {Rate: 0.001, Burst: 2}}
+	// From an untrusted peer, a forged header neither escapes the bucket nor reaches the audit log.
+	e := newEnv(t, envOpts{limits: limits})
+	got := []int{login(e, "10.1.1.1"), login(e, "10.2.2.2"), login(e, "10.3.3.3")}
+	if got[2] != 429 {
+		t.Errorf("forged X-Forwarded-For escaped the bucket: %v", got)
+	}
+	var evs []account.AuditEvent
+	e.store.View(context.Background(), func(tx account.Tx) error {
+		o, _ := tx.OrgBySlug(context.Background(), "metro")
+		evs, _ = tx.AuditEvents(context.Background(), o.ID, account.AuditFilter{Action: account.ActionLoginFailed, Limit: 10})
+		return nil
+	})
+	for _, ev := range evs {
+		if ev.IP != "127.0.0.1" {
+			t.Errorf("audit IP %q from a forged header", ev.IP)
+		}
+	}
+	// Behind a trusted proxy, each client has its own bucket; garbage is ignored.
+	e = newEnv(t, envOpts{limits: limits, proxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	got = []int{login(e, "203.0.113.7"), login(e, "203.0.113.7"), login(e, "203.0.113.7"), login(e, "198.51.100.9")}
+	if got[2] != 429 || got[3] == 429 {
+		t.Errorf("trusted proxy: %v, want the third from one client throttled and another client served", got)
+	}
+	if st := login(e, "not-an-ip, <script>"); st == 500 {
+		t.Errorf("garbage X-Forwarded-For: %d", st)
 	}
 }
