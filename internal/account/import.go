@@ -274,24 +274,40 @@ func (s *Service) runImport(ctx context.Context, a Actor, rows []importer.Row, p
 		}
 		rep.Processed = len(plan)
 	} else {
-		for i, p := range plan {
-			if p.action != "reject" && p.action != "unchanged" {
-				err := s.store.Tx(ctx, func(tx Tx) error { return apply(tx, p) })
-				if err != nil {
-					var e *Error
-					if !errors.As(err, &e) || e.Code == CodeInternal {
-						return ImportReport{}, err
+		// Rows are written in batches, one transaction each, for speed; a
+		// batch that fails is written again row by row, so that one row
+		// changed since planning (say its email was taken meanwhile) is
+		// rejected alone.
+		const batch = 250
+		for start := 0; start < len(plan); start += batch {
+			chunk := plan[start:min(start+batch, len(plan))]
+			err := s.store.Tx(ctx, func(tx Tx) error { return s.applyBatch(ctx, tx, a, o, chunk) })
+			if err != nil {
+				var e *Error
+				if !errors.As(err, &e) || e.Code == CodeInternal {
+					return ImportReport{}, err
+				}
+				for i, p := range chunk {
+					if p.action != "create" && p.action != "update" {
+						continue
 					}
-					// Changed since it was planned (say the email was taken meanwhile).
-					p.action = "reject"
-					rep.Rows[i].Action = "reject"
-					rep.Errors = append(rep.Errors, ImportProblem{Row: p.row.Line, Field: "email", Message: e.Message})
+					err := s.store.Tx(ctx, func(tx Tx) error { return apply(tx, p) })
+					if err != nil {
+						if !errors.As(err, &e) || e.Code == CodeInternal {
+							return ImportReport{}, err
+						}
+						p.action = "reject"
+						rep.Rows[start+i].Action = "reject"
+						rep.Errors = append(rep.Errors, ImportProblem{Row: p.row.Line, Field: "email", Message: e.Message})
+					}
 				}
 			}
-			count(&rep, p.action)
-			welcomed = welcomed || p.welcome && p.action == "create"
-			rep.Processed = i + 1
-			if progress != nil && (i%50 == 49 || i == len(plan)-1) {
+			for _, p := range chunk {
+				count(&rep, p.action)
+				welcomed = welcomed || p.welcome && p.action == "create"
+			}
+			rep.Processed = start + len(chunk)
+			if progress != nil {
 				if err := progress(rep); err != nil {
 					return ImportReport{}, err
 				}
@@ -393,16 +409,19 @@ func (s *Service) planImport(ctx context.Context, a Actor, rows []importer.Row, 
 	}
 	// Look the rows up and finish their plans.
 	err = s.store.View(ctx, func(tx Tx) error {
+		emails := make([]string, 0, len(out))
 		for _, p := range out {
-			email := NormalizeEmail(p.row.Email)
-			if p.action == "reject" && email == "" {
-				continue
+			if e := NormalizeEmail(p.row.Email); e != "" {
+				emails = append(emails, e)
 			}
-			u, err := tx.UserByEmail(ctx, a.OrgID, email)
-			if err != nil && !errors.Is(err, ErrNotFound) {
-				return err
-			}
-			if err == nil {
+		}
+		found, err := tx.UsersByEmails(ctx, a.OrgID, emails)
+		if err != nil {
+			return err
+		}
+		for _, p := range out {
+			u, ok := found[NormalizeEmail(p.row.Email)]
+			if ok {
 				p.existing = &u
 				if p.hash != "" && p.hash != u.PasswordHash {
 					// A hash imported before and since replaced (rehashed at
@@ -713,4 +732,60 @@ func (s *Service) runJob(ctx context.Context, j ImportJob) {
 		return // this process is stopping; the lease lapses and another resumes it
 	}
 	finish(rep, err)
+}
+
+// applyBatch writes a batch of planned rows in tx: the new users and their
+// audit events in a few multi-row statements, then the welcome emails and
+// the updates row by row.
+func (s *Service) applyBatch(ctx context.Context, tx Tx, a Actor, o Org, chunk []*planned) error {
+	now := s.now()
+	var (
+		users   []*User
+		created []*planned
+	)
+	for _, p := range chunk {
+		if p.action != "create" {
+			continue
+		}
+		u := &User{OrgID: a.OrgID, Email: NormalizeEmail(p.row.Email), Name: p.name, Kind: p.kind, Roles: p.roles,
+			AuthSource: AuthLocal, Status: StatusInvited, CreatedAt: now, UpdatedAt: now}
+		if u.Roles == nil {
+			u.Roles = []string{}
+		}
+		if p.hash != "" {
+			u.PasswordHash, u.Status, u.PasswordChangedAt = p.hash, StatusActive, &now
+		}
+		users = append(users, u)
+		created = append(created, p)
+	}
+	if len(users) > 0 {
+		if err := tx.CreateUsers(ctx, a.OrgID, users); err != nil {
+			return err
+		}
+		events := make([]*AuditEvent, 0, len(users))
+		for _, u := range users {
+			e := a.event(ActionUserCreated, &u.ID, OutcomeSuccess,
+				map[string]any{"email": u.Email, "kind": string(u.Kind), "roles": u.Roles, "status": string(u.Status), "via": "import"})
+			e.At = now
+			events = append(events, e)
+		}
+		if err := tx.AppendAudits(ctx, events); err != nil {
+			return err
+		}
+		for i, p := range created {
+			if p.welcome && s.cfg.Renderer != nil {
+				if err := s.sendWelcome(ctx, tx, a, o, *users[i]); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, p := range chunk {
+		if p.action == "update" {
+			if err := s.applyRow(ctx, tx, a, o, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -132,7 +132,7 @@ func (e *lockoutEnv) storm(t *testing.T, n int, right func(int) bool) int {
 	return ok
 }
 
-func sqliteDBs(t *testing.T, n int) []*sqlstore.DB {
+func sqliteDBs(t testing.TB, n int) []*sqlstore.DB {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "l.db")
 	var dbs []*sqlstore.DB
@@ -151,7 +151,7 @@ func sqliteDBs(t *testing.T, n int) []*sqlstore.DB {
 }
 
 // postgresDBs opens n handles on a fresh PostgreSQL database, as n processes would.
-func postgresDBs(t *testing.T, n int) []*sqlstore.DB {
+func postgresDBs(t testing.TB, n int) []*sqlstore.DB {
 	t.Helper()
 	base := os.Getenv("LATCHKEY_TEST_POSTGRES")
 	if base == "" {
@@ -194,7 +194,7 @@ func postgresDBs(t *testing.T, n int) []*sqlstore.DB {
 func TestLockout_concurrent(t *testing.T) {
 	for _, db := range []struct {
 		name string
-		open func(*testing.T, int) []*sqlstore.DB
+		open func(testing.TB, int) []*sqlstore.DB
 	}{{"SQLite", sqliteDBs}, {"PostgreSQL two processes", postgresDBs}} {
 		t.Run(db.name, func(t *testing.T) {
 			t.Run("60 wrong at once are all counted", func(t *testing.T) {

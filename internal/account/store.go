@@ -60,6 +60,15 @@ type Tx interface {
 	// *Error with CodeEmailTaken; an unknown role name is an *Error with
 	// CodeValidation.
 	CreateUser(ctx context.Context, u *User) error
+	// CreateUsers inserts several users of one organization in a few
+	// statements (an import), setting their IDs. Any taken email fails the
+	// whole call with CodeEmailTaken; an unknown role with CodeValidation.
+	CreateUsers(ctx context.Context, org OrgID, us []*User) error
+	// UsersByEmails returns the users with these emails, with their roles,
+	// keyed by normalized email, in a few statements.
+	UsersByEmails(ctx context.Context, org OrgID, emails []string) (map[string]User, error)
+	// AppendAudits inserts several events in a few statements.
+	AppendAudits(ctx context.Context, es []*AuditEvent) error
 	// UserByID returns the user with its roles and the union of their
 	// permissions. Within Tx (not View) it locks the user's row on
 	// PostgreSQL until the transaction ends, so read-modify-write is safe.

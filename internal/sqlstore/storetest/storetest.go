@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) account.Store) {
 		fn   func(*testing.T, account.Store)
 	}{
 		{"OrgCreateAndLookup", testOrgCreateAndLookup},
+		{"BatchWrites", testBatchWrites},
 		{"OrgSlugTaken", testOrgSlugTaken},
 		{"OrgSettingsRoundTrip", testOrgSettingsRoundTrip},
 		{"DefaultRoles", testDefaultRoles},
