@@ -77,6 +77,11 @@ bench_one() {
 	"$loadtest" -url "http://$addr" -org default -email bench@example.org \
 		-password-file "$work/password" -clients "$clients" -duration "$duration" \
 		-pid "$server_pid" -wait 60s "${json[@]}" || rc=$?
+	if ((rc == 0)); then
+		echo "--> forgot-password on $name: 16 clients, known and unknown emails alternating"
+		"$loadtest" -mode forgot -url "http://$addr" -org default -email bench@example.org \
+			-clients 16 -duration "$duration" -hash-duration 0 -pid "$server_pid" "${json[@]}" || rc=$?
+	fi
 	kill -TERM "$server_pid" 2>/dev/null || true
 	wait "$server_pid" 2>/dev/null || true
 	server_pid=""

@@ -228,6 +228,9 @@ func runLevel(ctx context.Context, cfg config, n int, hash *hashResult) (levelRe
 	defer client.CloseIdleConnections()
 	endpoint := cfg.URL + "/api/v1/auth/login"
 	body := loginBody(cfg)
+	if cfg.Mode == "forgot" {
+		endpoint = cfg.URL + "/api/v1/auth/forgot-password"
+	}
 
 	var before procInfo
 	var sampler *rssSampler
@@ -264,7 +267,12 @@ func runLevel(ctx context.Context, cfg config, n int, hash *hashResult) (levelRe
 				if started.Add(1) > int64(cfg.MaxLogins) {
 					return
 				}
-				o := login(lctx, client, endpoint, body)
+				var o outcome
+				if cfg.Mode == "forgot" {
+					o = forgot(lctx, client, endpoint, forgotBody(cfg, t.requests))
+				} else {
+					o = login(lctx, client, endpoint, body)
+				}
 				t.requests++
 				if o.ok {
 					t.latencies = append(t.latencies, o.latency)
@@ -337,3 +345,35 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func ptr[T any](v T) *T { return &v }
+
+// forgotBody asks for the known email on even requests and an unknown one
+// on odd ones, so that both answers are measured alike.
+func forgotBody(cfg config, i int) []byte {
+	email := cfg.Email
+	if i%2 == 1 {
+		email = "nobody-" + strconv.Itoa(i) + "@example.invalid"
+	}
+	b, _ := json.Marshal(map[string]string{"org": cfg.Org, "email": email})
+	return b
+}
+
+// forgot sends one forgot-password request; 202 is success.
+func forgot(ctx context.Context, c *http.Client, endpoint string, body []byte) outcome {
+	start := time.Now()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return outcome{key: "request", detail: err.Error()}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return outcome{key: "transport", detail: err.Error(), latency: time.Since(start)}
+	}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	lat := time.Since(start)
+	if resp.StatusCode == http.StatusAccepted {
+		return outcome{ok: true, latency: lat}
+	}
+	return outcome{key: strconv.Itoa(resp.StatusCode), detail: excerpt(raw), latency: lat}
+}

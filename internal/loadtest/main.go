@@ -61,6 +61,9 @@ type config struct {
 	HashDuration time.Duration
 	Wait         time.Duration
 	Timeout      time.Duration
+	// Mode is "login" (sign in) or "forgot" (POST /auth/forgot-password,
+	// alternating the known email with unknown ones; 202 counts as done).
+	Mode string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -80,6 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.HashDuration, "hash-duration", 3*time.Second, "how long to measure the raw hash rate (0 skips it)")
 	fs.DurationVar(&c.Wait, "wait", 0, "first wait up to this long for GET /readyz to answer 200")
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "timeout of one request")
+	fs.StringVar(&c.Mode, "mode", "login", "login, or forgot: forgot-password requests for the known and for unknown emails")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -105,7 +109,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		c.Password, _, _ = strings.Cut(string(b), "\n")
 		c.Password = strings.TrimSuffix(c.Password, "\r")
 	}
-	if c.Password == "" {
+	if c.Mode != "login" && c.Mode != "forgot" {
+		return c, errors.New("-mode must be login or forgot")
+	}
+	if c.Password == "" && c.Mode == "login" {
 		return c, errors.New("-password or -password-file is required")
 	}
 	for _, s := range strings.Split(*clients, ",") {
@@ -171,7 +178,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if err := preflight(ctx, cfg); err != nil {
+	if err := preflight(ctx, cfg); cfg.Mode == "login" && err != nil {
 		return err
 	}
 

@@ -107,6 +107,15 @@ func (s *Server) routes() {
 	m.Handle("GET /o/{org}/admin/settings", s.page(s.signedIn(s.settingsPage)))
 	m.Handle("POST /o/{org}/admin/settings", s.page(s.csrf(s.signedIn(s.settingsSave))))
 
+	// Import (pages_admin_import.go): upload, preview, run, progress; the
+	// upload forms are multipart, so their CSRF check reads up to the
+	// upload limit, after the sign-in.
+	m.Handle("GET /o/{org}/admin/import", s.page(s.signedIn(s.importPage)))
+	m.Handle("POST /o/{org}/admin/import/preview", s.page(s.signedIn(s.uploadCSRF(s.importPreview))))
+	m.Handle("POST /o/{org}/admin/import/run", s.page(s.signedIn(s.uploadCSRF(s.importRun))))
+	m.Handle("GET /o/{org}/admin/import/{id}", s.page(s.signedIn(s.importJobPage)))
+	m.Handle("GET /o/{org}/admin/import/{id}/rejected.csv", s.page(s.signedIn(s.importRejectedCSV)))
+
 	// Everything else: the API's error shape, 404 or 405.
 	m.Handle("/", s.api(s.notFound))
 }
