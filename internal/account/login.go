@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -282,24 +283,28 @@ func (s *Service) recordFailure(ctx context.Context, o Org, u *User, in LoginInp
 // beginAttempt takes a sign-in slot of the account, waiting briefly while
 // every slot is held by attempts in flight. Waiting costs no hash memory.
 func (s *Service) beginAttempt(ctx context.Context, o Org, u User) (Attempt, error) {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		// Take the wake-up channel before trying, so a slot given back in
-		// between is not missed. Other processes' slots are seen by polling.
-		wake := s.slotWaiters.channel(u.ID)
+	deadline := time.Now().Add(10 * time.Second)
+	try := func() (Attempt, error) {
 		var att Attempt
 		err := s.store.Tx(ctx, func(tx Tx) error {
 			var err error
 			att, err = tx.BeginLoginAttempt(ctx, o.ID, u.ID, o.Settings.Lockout.MaxFailures, s.now())
 			return err
 		})
-		if err != nil || att.Admitted || att.Locked {
-			return att, err
-		}
-		if time.Now().After(deadline) {
-			return Attempt{}, &Error{Code: CodeOverloaded, Message: "Too many sign-ins for this account at once; try again in a moment."}
-		}
-		t := time.NewTimer(50 * time.Millisecond)
+		return att, err
+	}
+	att, err := try()
+	if err != nil || att.Admitted || att.Locked {
+		return att, err
+	}
+	// Every slot is taken: wait in line. A slot given back in this process
+	// wakes the first in line; slots of other processes are seen by polling.
+	wake := s.slotWaiters.channel(u.ID)
+	defer func() { s.slotWaiters.leave(u.ID, wake) }()
+	for {
+		// Polling is only for slots freed by other processes: slow enough
+		// that a crowd of waiters does not hammer the account's row.
+		t := time.NewTimer(250*time.Millisecond + time.Duration(rand.Int64N(int64(250*time.Millisecond))))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -308,35 +313,69 @@ func (s *Service) beginAttempt(ctx context.Context, o Org, u User) (Attempt, err
 			t.Stop()
 		case <-t.C:
 		}
+		att, err := try()
+		if err != nil || att.Admitted || att.Locked {
+			if !att.Admitted {
+				s.slotWaiters.wake(u.ID) // pass the turn on
+			}
+			return att, err
+		}
+		if time.Now().After(deadline) {
+			return Attempt{}, &Error{Code: CodeOverloaded, Message: "Too many sign-ins for this account at once; try again in a moment."}
+		}
+		// Not admitted after all (another process took the slot): back in line.
+		s.slotWaiters.leave(u.ID, wake)
+		wake = s.slotWaiters.channel(u.ID)
 	}
 }
 
-// waiters wakes the sign-ins of this process that wait for a slot of an
-// account when one of its attempts ends.
+// waiters hands a slot of an account, as one of its attempts ends, to the
+// longest-waiting sign-in of this process: one waiter a slot, in order, so
+// that a crowd of sign-ins to one account never stampedes its row.
 type waiters struct {
 	mu sync.Mutex
-	m  map[UserID]chan struct{}
+	m  map[UserID][]chan struct{}
 }
 
-func (w *waiters) channel(id UserID) <-chan struct{} {
+// channel queues a waiter for the account's next free slot.
+func (w *waiters) channel(id UserID) chan struct{} {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.m == nil {
-		w.m = map[UserID]chan struct{}{}
+		w.m = map[UserID][]chan struct{}{}
 	}
-	c, ok := w.m[id]
-	if !ok {
-		c = make(chan struct{})
-		w.m[id] = c
-	}
+	c := make(chan struct{}, 1)
+	w.m[id] = append(w.m[id], c)
 	return c
 }
 
+// leave takes a waiter off the queue once it stops waiting.
+func (w *waiters) leave(id UserID, c chan struct{}) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	q := w.m[id]
+	for i, x := range q {
+		if x == c {
+			w.m[id] = append(q[:i:i], q[i+1:]...)
+			break
+		}
+	}
+	if len(w.m[id]) == 0 {
+		delete(w.m, id)
+	}
+}
+
+// wake tells the longest-waiting sign-in of the account to try again.
 func (w *waiters) wake(id UserID) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if c, ok := w.m[id]; ok {
-		close(c)
+	q := w.m[id]
+	if len(q) == 0 {
+		return
+	}
+	q[0] <- struct{}{}
+	w.m[id] = q[1:]
+	if len(w.m[id]) == 0 {
 		delete(w.m, id)
 	}
 }
