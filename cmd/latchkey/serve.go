@@ -226,11 +226,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	log := c.logger(stderr)
-	if getenv("GOGC") == "" && os.Getenv("GOGC") == "" {
+	if os.Getenv("GOMEMLIMIT") == "" {
 		// Each hash allocates its argon2id memory (19 MiB by default) and
-		// drops it at once; collecting sooner keeps the peak close to the
-		// hashes actually running.
-		debug.SetGCPercent(50)
+		// drops it at once. A soft limit of a base plus twice the memory of
+		// the hashes that may run at once lets the collector run only as the
+		// heap nears it, so the peak stays close to the hashes actually
+		// running without collecting after every one.
+		debug.SetMemoryLimit(24<<20 + 2*int64(c.hashSlots)*int64(c.argonMemory)<<10)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
