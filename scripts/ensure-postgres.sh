@@ -71,6 +71,9 @@ trust_local() {
 
 if command -v pg_isready >/dev/null 2>&1 && ready; then
 	say "PostgreSQL is already accepting connections on $host:$port"
+	if compgen -G "/etc/postgresql/*/main/pg_hba.conf" >/dev/null; then
+		trust_local "$(ls /etc/postgresql | sort -V | tail -n 1)"
+	fi
 	exit 0
 fi
 
