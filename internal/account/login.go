@@ -175,7 +175,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 	}
 	var ns *NewSession
 	err = s.store.Tx(ctx, func(tx Tx) error {
-		if _, err := tx.EndLoginAttempt(ctx, o.ID, u.ID, AttemptSucceeded, s.now()); err != nil {
+		if _, err := tx.EndLoginAttempt(ctx, o.ID, u.ID, AttemptSucceeded, now); err != nil {
 			return err
 		}
 		if newHash != "" {
@@ -184,7 +184,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 			}
 		}
 		var err error
-		ns, err = s.createSession(ctx, tx, o, u.ID, in.Client, now)
+		ns, err = s.openSession(ctx, tx, o, u, in.Client, now)
 		if err != nil {
 			return err
 		}
@@ -408,6 +408,20 @@ func (s *Service) createSession(ctx context.Context, tx Tx, o Org, uid UserID, c
 	if err != nil {
 		return nil, err
 	}
+	return &NewSession{Token: Secret(token), ExpiresAt: sess.ExpiresAt, User: u, Session: sess}, nil
+}
+
+// openSession stores a new session for a user whose sign-in attempt was
+// just recorded as a success (EndLoginAttempt set the counters and
+// last_login_at), without reading the user again.
+func (s *Service) openSession(ctx context.Context, tx Tx, o Org, u User, c Client, now time.Time) (*NewSession, error) {
+	token, digest := password.NewToken(sessionPrefix)
+	sess := Session{OrgID: o.ID, UserID: u.ID, TokenHash: digest, CreatedAt: now, LastSeenAt: now,
+		ExpiresAt: now.Add(s.cfg.SessionTTL), IP: c.IP, UserAgent: truncate(c.UserAgent, 512)}
+	if err := tx.CreateSession(ctx, &sess); err != nil {
+		return nil, err
+	}
+	u.FailedLogins, u.LockedUntil, u.LastLoginAt, u.UpdatedAt = 0, nil, &now, now
 	return &NewSession{Token: Secret(token), ExpiresAt: sess.ExpiresAt, User: u, Session: sess}, nil
 }
 

@@ -96,8 +96,9 @@ type Tx interface {
 	// busy (retry shortly).
 	BeginLoginAttempt(ctx context.Context, org OrgID, id UserID, max int, now time.Time) (Attempt, error)
 	// EndLoginAttempt gives the slot back with the outcome: a failure adds
-	// one to failed_logins (returned), a success resets it and any lock, an
-	// abandoned attempt (the hash could not run) changes nothing else.
+	// one to failed_logins (returned), a success resets it and any lock and
+	// sets last_login_at, an abandoned attempt (the hash could not run)
+	// changes nothing else.
 	EndLoginAttempt(ctx context.Context, org OrgID, id UserID, outcome AttemptOutcome, now time.Time) (int, error)
 	// LockUser sets locked_until unless the user is already locked at now,
 	// and reports whether it did, so that user.locked is recorded once.

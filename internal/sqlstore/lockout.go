@@ -60,17 +60,19 @@ func (t *tx) BeginLoginAttempt(ctx context.Context, org account.OrgID, id accoun
 
 // EndLoginAttempt gives the slot back and records the outcome.
 func (t *tx) EndLoginAttempt(ctx context.Context, org account.OrgID, id account.UserID, outcome account.AttemptOutcome, now time.Time) (int, error) {
-	set := ""
+	set, args := "", []any{}
 	switch outcome {
 	case account.AttemptFailed:
 		set = ", failed_logins = failed_logins + 1"
 	case account.AttemptSucceeded:
-		set = ", failed_logins = 0, locked_until = NULL"
+		set = ", failed_logins = 0, locked_until = NULL, last_login_at = ?"
+		args = append(args, t.time(now))
 	}
+	args = append(args, t.time(now), int64(org), int64(id))
 	var n int
 	err := t.queryRow(ctx, `UPDATE users SET login_inflight = CASE WHEN login_inflight > 0 THEN login_inflight - 1 ELSE 0 END`+set+`,
 			updated_at = ?
-		WHERE org_id = ? AND id = ? RETURNING failed_logins`, t.time(now), int64(org), int64(id)).Scan(&n)
+		WHERE org_id = ? AND id = ? RETURNING failed_logins`, args...).Scan(&n)
 	if err != nil {
 		return 0, notFound("end login attempt", err)
 	}
