@@ -302,9 +302,14 @@ func (s *Service) beginAttempt(ctx context.Context, o Org, u User) (Attempt, err
 	wake := s.slotWaiters.channel(u.ID)
 	defer func() { s.slotWaiters.leave(u.ID, wake) }()
 	for {
-		// Polling is only for slots freed by other processes: slow enough
-		// that a crowd of waiters does not hammer the account's row.
-		t := time.NewTimer(250*time.Millisecond + time.Duration(rand.Int64N(int64(250*time.Millisecond))))
+		// Polling is only for slots freed by other processes, and only the
+		// first in line polls often: a crowd of waiters never hammers the
+		// account's row. The others wait their turn, checking now and then.
+		poll := 2 * time.Second
+		if s.slotWaiters.first(u.ID, wake) {
+			poll = 250 * time.Millisecond
+		}
+		t := time.NewTimer(poll + time.Duration(rand.Int64N(int64(poll))))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -363,6 +368,14 @@ func (w *waiters) leave(id UserID, c chan struct{}) {
 	if len(w.m[id]) == 0 {
 		delete(w.m, id)
 	}
+}
+
+// first reports whether c is first in the account's line.
+func (w *waiters) first(id UserID, c chan struct{}) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	q := w.m[id]
+	return len(q) > 0 && q[0] == c
 }
 
 // wake tells the longest-waiting sign-in of the account to try again.
