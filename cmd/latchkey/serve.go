@@ -232,7 +232,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		// the hashes that may run at once lets the collector run only as the
 		// heap nears it, so the peak stays close to the hashes actually
 		// running without collecting after every one.
-		debug.SetMemoryLimit(24<<20 + 2*int64(c.hashSlots)*int64(c.argonMemory)<<10)
+		debug.SetMemoryLimit(40<<20 + 2*int64(c.hashSlots)*int64(c.argonMemory)<<10)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
