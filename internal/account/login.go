@@ -112,7 +112,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 	// Every attempt at a usable account takes a slot before its password is
 	// evaluated: however many arrive at once, in however many processes, no
 	// more wrong passwords are evaluated than the lockout allows.
-	admitted := false
+	admitted, earlier := false, 0
 	if refusal == "" {
 		att, err := s.beginAttempt(ctx, o, u)
 		if err != nil {
@@ -121,10 +121,10 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		if att.Locked {
 			refusal = "locked"
 		} else {
-			admitted = true
+			admitted, earlier = true, att.Failures
 			defer func() {
 				if admitted { // not ended below: the hash could not run
-					s.endAttempt(ctx, o, u, AttemptAbandoned)
+					s.endAttempt(ctx, o, u, AttemptEnd{Outcome: AttemptAbandoned})
 				}
 			}()
 		}
@@ -166,7 +166,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		}
 	}
 	if usingTemp || u.Status == StatusForcePasswordReset || u.RequirePasswordChange {
-		ch, err := s.startChallenge(ctx, o, u, in.Client, newHash)
+		ch, err := s.startChallenge(ctx, o, u, in.Client, newHash, earlier)
 		if err == nil {
 			admitted = false
 			s.slotWaiters.wake(u.ID)
@@ -175,7 +175,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 	}
 	var ns *NewSession
 	err = s.store.Tx(ctx, func(tx Tx) error {
-		if _, err := tx.EndLoginAttempt(ctx, o.ID, u.ID, AttemptSucceeded, now); err != nil {
+		if _, err := tx.EndLoginAttempt(ctx, o.ID, u.ID, s.succeeded(o, earlier), now); err != nil {
 			return err
 		}
 		if newHash != "" {
@@ -248,7 +248,7 @@ func (s *Service) recordFailure(ctx context.Context, o Org, u *User, in LoginInp
 			err error
 		)
 		if admitted {
-			n, err = tx.EndLoginAttempt(ctx, o.ID, u.ID, AttemptFailed, now)
+			n, err = tx.EndLoginAttempt(ctx, o.ID, u.ID, AttemptEnd{Outcome: AttemptFailed}, now)
 		} else {
 			n, err = tx.RecordLoginFailure(ctx, o.ID, u.ID, now)
 		}
@@ -394,7 +394,7 @@ func (w *waiters) wake(id UserID) {
 }
 
 // endAttempt gives back a slot whose attempt could not be evaluated.
-func (s *Service) endAttempt(ctx context.Context, o Org, u User, outcome AttemptOutcome) {
+func (s *Service) endAttempt(ctx context.Context, o Org, u User, outcome AttemptEnd) {
 	ctx = context.WithoutCancel(ctx)
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		_, err := tx.EndLoginAttempt(ctx, o.ID, u.ID, outcome, s.now())
@@ -439,7 +439,7 @@ func (s *Service) openSession(ctx context.Context, tx Tx, o Org, u User, c Clien
 }
 
 // startChallenge hands out a new-password challenge instead of a session.
-func (s *Service) startChallenge(ctx context.Context, o Org, u User, c Client, newHash string) (*PendingChallenge, error) {
+func (s *Service) startChallenge(ctx context.Context, o Org, u User, c Client, newHash string, earlier int) (*PendingChallenge, error) {
 	now := s.now()
 	token, digest := password.NewToken(challengePrefix)
 	ch := Challenge{OrgID: o.ID, UserID: u.ID, Kind: ChallengeNewPassword, TokenHash: digest,
@@ -450,10 +450,7 @@ func (s *Service) startChallenge(ctx context.Context, o Org, u User, c Client, n
 				return err
 			}
 		}
-		if _, err := tx.EndLoginAttempt(ctx, o.ID, u.ID, AttemptSucceeded, now); err != nil {
-			return err
-		}
-		if err := tx.RecordLogin(ctx, o.ID, u.ID, now); err != nil {
+		if _, err := tx.EndLoginAttempt(ctx, o.ID, u.ID, s.succeeded(o, earlier), now); err != nil {
 			return err
 		}
 		if err := tx.CreateChallenge(ctx, &ch); err != nil {
@@ -691,4 +688,10 @@ func (s *Service) rehash(ctx context.Context, tx Tx, o Org, u User, newHash stri
 		return err
 	}
 	return tx.AddPasswordHistory(ctx, o.ID, u.ID, u.PasswordHash, s.now(), maxHistory)
+}
+
+// succeeded is the end of an attempt that found the right password: it
+// clears the failures from before it began.
+func (s *Service) succeeded(o Org, earlier int) AttemptEnd {
+	return AttemptEnd{Outcome: AttemptSucceeded, Earlier: earlier, MaxFailures: o.Settings.Lockout.MaxFailures}
 }

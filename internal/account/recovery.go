@@ -517,7 +517,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next Sec
 	}
 	ok, _, err := s.verify(ctx, u.PasswordHash, string(current))
 	if err != nil || u.PasswordHash == "" {
-		s.endAttempt(ctx, o, u, AttemptAbandoned)
+		s.endAttempt(ctx, o, u, AttemptEnd{Outcome: AttemptAbandoned})
 		if err != nil {
 			return wrap(op, err)
 		}
@@ -527,7 +527,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next Sec
 		s.recordFailure(ctx, o, &u, in, "bad_current_password", true)
 		return wrap(op, wrong)
 	}
-	s.endAttempt(ctx, o, u, AttemptSucceeded)
+	s.endAttempt(ctx, o, u, s.succeeded(o, att.Failures))
 	if err := s.checkPassword(o, u, string(next)); err != nil {
 		return wrap(op, err)
 	}

@@ -95,11 +95,13 @@ type Tx interface {
 	// Not admitted, the answer says whether the account is locked or only
 	// busy (retry shortly).
 	BeginLoginAttempt(ctx context.Context, org OrgID, id UserID, max int, now time.Time) (Attempt, error)
-	// EndLoginAttempt gives the slot back with the outcome: a failure adds
-	// one to failed_logins (returned), a success resets it and any lock and
-	// sets last_login_at, an abandoned attempt (the hash could not run)
-	// changes nothing else.
-	EndLoginAttempt(ctx context.Context, org OrgID, id UserID, outcome AttemptOutcome, now time.Time) (int, error)
+	// EndLoginAttempt gives the slot back with the outcome and returns
+	// failed_logins: a failure adds one; a success clears the failures that
+	// came before the attempt began (e.Earlier) and, when the rest stay
+	// under e.MaxFailures, the lock, and sets last_login_at; failures of
+	// attempts that ran alongside it stand. An abandoned attempt (the hash
+	// could not run) changes nothing else.
+	EndLoginAttempt(ctx context.Context, org OrgID, id UserID, e AttemptEnd, now time.Time) (int, error)
 	// LockUser sets locked_until unless the user is already locked at now,
 	// and reports whether it did, so that user.locked is recorded once.
 	LockUser(ctx context.Context, org OrgID, id UserID, until, now time.Time) (bool, error)
@@ -164,6 +166,14 @@ type Attempt struct {
 	Admitted bool
 	Locked   bool
 	Failures int
+}
+
+// AttemptEnd is how an admitted sign-in attempt ended, and what its
+// success may clear.
+type AttemptEnd struct {
+	Outcome     AttemptOutcome
+	Earlier     int // failed_logins when the attempt was admitted
+	MaxFailures int // the organization's lockout limit; 0: none
 }
 
 // AttemptOutcome is how an admitted sign-in attempt ended.

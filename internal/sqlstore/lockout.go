@@ -58,15 +58,23 @@ func (t *tx) BeginLoginAttempt(ctx context.Context, org account.OrgID, id accoun
 	return account.Attempt{Locked: locked, Failures: failed}, nil
 }
 
-// EndLoginAttempt gives the slot back and records the outcome.
-func (t *tx) EndLoginAttempt(ctx context.Context, org account.OrgID, id account.UserID, outcome account.AttemptOutcome, now time.Time) (int, error) {
+// EndLoginAttempt gives the slot back and records the outcome. A success
+// subtracts only the failures that came before the attempt, so that wrong
+// guesses sent alongside a right one still count toward the lock.
+func (t *tx) EndLoginAttempt(ctx context.Context, org account.OrgID, id account.UserID, e account.AttemptEnd, now time.Time) (int, error) {
+	max := e.MaxFailures
+	if max <= 0 {
+		max = math.MaxInt32
+	}
 	set, args := "", []any{}
-	switch outcome {
+	switch e.Outcome {
 	case account.AttemptFailed:
 		set = ", failed_logins = failed_logins + 1"
 	case account.AttemptSucceeded:
-		set = ", failed_logins = 0, locked_until = NULL, last_login_at = ?"
-		args = append(args, t.time(now))
+		rest := "(CASE WHEN failed_logins > ? THEN failed_logins - ? ELSE 0 END)"
+		set = ", locked_until = CASE WHEN " + rest + " >= ? THEN locked_until ELSE NULL END" +
+			", failed_logins = " + rest + ", last_login_at = ?"
+		args = append(args, e.Earlier, e.Earlier, max, e.Earlier, e.Earlier, t.time(now))
 	}
 	args = append(args, t.time(now), int64(org), int64(id))
 	var n int
