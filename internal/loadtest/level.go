@@ -37,9 +37,12 @@ type levelResult struct {
 	// With -pid.
 	CPUMsPerLogin   *float64 `json:"server_cpu_ms_per_login,omitempty"`
 	CPUBeyondHashMs *float64 `json:"server_cpu_ms_beyond_hash,omitempty"`
-	IdleRSSMiB      *float64 `json:"server_idle_rss_mib,omitempty"`
-	PeakRSSMiB      *float64 `json:"server_peak_rss_mib,omitempty"`
-	HWMMiB          *float64 `json:"server_hwm_mib,omitempty"`
+	// CPUBeyondBusyHashMs subtracts what one hash costs while every core
+	// hashes (workers ÷ all-cores rate), as the server's hashes run.
+	CPUBeyondBusyHashMs *float64 `json:"server_cpu_ms_beyond_busy_hash,omitempty"`
+	IdleRSSMiB          *float64 `json:"server_idle_rss_mib,omitempty"`
+	PeakRSSMiB          *float64 `json:"server_peak_rss_mib,omitempty"`
+	HWMMiB              *float64 `json:"server_hwm_mib,omitempty"`
 }
 
 // loopbackURL parses raw and refuses anything but http(s) to a loopback
@@ -325,6 +328,9 @@ func runLevel(ctx context.Context, cfg config, n int, hash *hashResult) (levelRe
 			res.CPUMsPerLogin = ptr(cpuMs / float64(res.Logins))
 			if hash != nil && hash.SingleRate > 0 {
 				res.CPUBeyondHashMs = ptr(*res.CPUMsPerLogin - 1000/hash.SingleRate)
+			}
+			if hash != nil && hash.AllRate > 0 && hash.Workers > 0 {
+				res.CPUBeyondBusyHashMs = ptr(*res.CPUMsPerLogin - 1000*float64(hash.Workers)/hash.AllRate)
 			}
 		}
 	}

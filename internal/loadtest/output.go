@@ -28,12 +28,12 @@ func writeText(w io.Writer, rep report) {
 	fmt.Fprintln(w)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "clients\trequests\tlogins\tlogins/s\tratio\tp50 ms\tp90 ms\tp99 ms\tmax ms\tcpu ms/login\tbeyond hash ms\tidle MiB\tpeak MiB\tHWM MiB\t")
+	fmt.Fprintln(tw, "clients\trequests\tlogins\tlogins/s\tratio\tp50 ms\tp90 ms\tp99 ms\tmax ms\tcpu ms/login\tbeyond hash ms\tbeyond busy hash ms\tidle MiB\tpeak MiB\tHWM MiB\t")
 	for _, l := range rep.Levels {
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
 			l.Clients, l.Requests, l.Logins, l.LoginsPerSec, opt(l.Ratio, "%.2f"),
 			l.P50Ms, l.P90Ms, l.P99Ms, l.MaxMs,
-			opt(l.CPUMsPerLogin, "%.1f"), opt(l.CPUBeyondHashMs, "%.1f"),
+			opt(l.CPUMsPerLogin, "%.1f"), opt(l.CPUBeyondHashMs, "%.1f"), opt(l.CPUBeyondBusyHashMs, "%.1f"),
 			opt(l.IdleRSSMiB, "%.1f"), opt(l.PeakRSSMiB, "%.1f"), opt(l.HWMMiB, "%.1f"))
 	}
 	tw.Flush()
@@ -49,7 +49,8 @@ func writeText(w io.Writer, rep report) {
 		fmt.Fprintf(w, "errors at %d clients: %s\n  first: %s\n", l.Clients, strings.Join(parts, ", "), l.ErrorSample)
 	}
 	fmt.Fprintln(w, "\nratio = logins/s ÷ the raw all-cores hash rate; latency is of successful logins;")
-	fmt.Fprintln(w, "beyond hash = the server's CPU per login minus one single-core hash.")
+	fmt.Fprintln(w, "beyond hash = the server's CPU per login minus one single-core hash;")
+	fmt.Fprintln(w, "beyond busy hash = the same minus one hash's CPU while every core hashes (cores ÷ all-cores rate).")
 }
 
 func opt(v *float64, format string) string {
