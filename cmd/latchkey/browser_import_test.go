@@ -94,7 +94,8 @@ func TestBrowser_Import(t *testing.T) {
 	)
 	b.screenshot("imported")
 	rejected := b.download("download the rejected rows", `//a[normalize-space(.)='Download rejected rows']`)
-	if !strings.HasPrefix(rejected, "row,email,problem\r\n4,not-an-email,email: Not an email address") {
+	if !strings.HasPrefix(rejected, "email,name,kind,roles,send_welcome,problem\r\nnot-an-email,") ||
+		!strings.Contains(rejected, "row 4: email: Not an email address") {
 		t.Errorf("the rejected rows: %q", rejected)
 	}
 

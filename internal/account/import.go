@@ -66,6 +66,20 @@ type ImportReport struct {
 	Errors    []ImportProblem   `json:"errors"`
 	Rows      []ImportRowResult `json:"rows"`
 	Error     string            `json:"error,omitempty"`
+	// Rejected keeps the rejected rows' cells, secrets left out, so that
+	// they can be offered back as a file to fix and upload again.
+	Rejected []RejectedRow `json:"rejected_rows,omitempty"`
+}
+
+// RejectedRow is a rejected row's cells, without password or hash.
+type RejectedRow struct {
+	Row         int      `json:"row"`
+	Email       string   `json:"email"`
+	Name        string   `json:"name"`
+	Kind        string   `json:"kind"`
+	Roles       []string `json:"roles"`
+	SendWelcome *bool    `json:"send_welcome,omitempty"`
+	Problem     string   `json:"problem"`
 }
 
 // planned is one row's plan.
@@ -223,7 +237,7 @@ func (s *Service) runImport(ctx context.Context, a Actor, rows []importer.Row, p
 			count(&rep, p.action)
 		}
 		rep.Processed = len(plan)
-		return rep, nil
+		return withRejected(rep, plan), nil
 	}
 	if allOrNothing && slices.ContainsFunc(plan, func(p *planned) bool { return p.action == "reject" }) {
 		for _, p := range plan {
@@ -233,7 +247,7 @@ func (s *Service) runImport(ctx context.Context, a Actor, rows []importer.Row, p
 		}
 		rep.Status, rep.Error = ImportFailed, "Rows were rejected, and all_or_nothing is set: nothing was written."
 		rep.Processed = len(plan)
-		return rep, nil
+		return withRejected(rep, plan), nil
 	}
 	if err := s.hashImport(ctx, plan); err != nil {
 		return ImportReport{}, err
@@ -264,7 +278,7 @@ func (s *Service) runImport(ctx context.Context, a Actor, rows []importer.Row, p
 			if errors.As(err, &e) && e.Code != CodeInternal {
 				rep.Status, rep.Error = ImportFailed, err.Error()
 				rep.Processed = len(plan)
-				return rep, nil
+				return withRejected(rep, plan), nil
 			}
 			return ImportReport{}, err
 		}
@@ -324,7 +338,7 @@ func (s *Service) runImport(ctx context.Context, a Actor, rows []importer.Row, p
 	if welcomed {
 		s.wake()
 	}
-	return rep, nil
+	return withRejected(rep, plan), nil
 }
 
 func reject(p *planned, field, msg string, problems *[]importer.Problem) {
@@ -788,4 +802,21 @@ func (s *Service) applyBatch(ctx context.Context, tx Tx, a Actor, o Org, chunk [
 		}
 	}
 	return nil
+}
+
+// withRejected adds the rejected rows' cells, secrets left out, to a report.
+func withRejected(rep ImportReport, plan []*planned) ImportReport {
+	problemsOf := map[int][]string{}
+	for _, e := range rep.Errors {
+		problemsOf[e.Row] = append(problemsOf[e.Row], e.Field+": "+e.Message)
+	}
+	rep.Rejected = nil
+	for _, p := range plan {
+		if p.action == "reject" {
+			r := p.row
+			rep.Rejected = append(rep.Rejected, RejectedRow{Row: r.Line, Email: r.Email, Name: r.Name, Kind: r.Kind,
+				Roles: r.Roles, SendWelcome: r.SendWelcome, Problem: strings.Join(problemsOf[r.Line], "; ")})
+		}
+	}
+	return rep
 }

@@ -40,6 +40,10 @@ var (
 // Columns are the known columns, in template order.
 var Columns = []string{"email", "name", "kind", "roles", "password", "password_hash", "send_welcome"}
 
+// ProblemColumn is the column a file of rejected rows adds, saying what
+// to fix; uploaded again, it is ignored, so the fixed file imports as is.
+const ProblemColumn = "problem"
+
 // MaxCellBytes is the longest cell Read takes; a longer one is a Problem.
 const MaxCellBytes = 10_000
 
@@ -219,6 +223,8 @@ func (b *builder) readHeader(cells []string) {
 		name := strings.ToLower(c)
 		b.cols[i].named = true
 		switch {
+		case name == ProblemColumn:
+			continue // the rejected-rows file's own column: read back, it is ignored
 		case !known[name]:
 			b.problem(0, name, "unknown column; the known ones are %s", strings.Join(Columns, ", "))
 		case b.has[name]:

@@ -17,6 +17,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -305,9 +306,9 @@ func (s *Server) importJobPage(w http.ResponseWriter, r *http.Request, a account
 }
 
 // importRejectedCSV serves GET /o/{org}/admin/import/{id}/rejected.csv: the
-// job's rejected rows with their problems. The original cells are not kept
-// after an import, so the file names each row (its row number and email)
-// and what to fix in the uploaded file.
+// job's rejected rows with their cells (passwords and hashes are never
+// kept, so those columns come back empty) and a problem column saying what
+// to fix. The file imports as is once fixed: the problem column is ignored.
 func (s *Server) importRejectedCSV(w http.ResponseWriter, r *http.Request, a account.Actor) error {
 	id, err := importID(r)
 	if err != nil {
@@ -319,11 +320,16 @@ func (s *Server) importRejectedCSV(w http.ResponseWriter, r *http.Request, a acc
 	}
 	var b strings.Builder
 	cw := importer.NewCSVWriter(&b)
-	if err := cw.Write([]string{"row", "email", "problem"}); err != nil {
+	if err := cw.Write([]string{"email", "name", "kind", "roles", "send_welcome", importer.ProblemColumn}); err != nil {
 		return err
 	}
-	for _, l := range importLines(rep, true, 0) {
-		if err := cw.Write([]string{strconv.Itoa(l.Row), l.Email, l.Problem}); err != nil {
+	for _, x := range rep.Rejected {
+		welcome := ""
+		if x.SendWelcome != nil {
+			welcome = strconv.FormatBool(*x.SendWelcome)
+		}
+		if err := cw.Write([]string{x.Email, x.Name, x.Kind, strings.Join(x.Roles, ";"), welcome,
+			fmt.Sprintf("row %d: %s", x.Row, x.Problem)}); err != nil {
 			return err
 		}
 	}

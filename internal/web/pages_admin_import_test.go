@@ -179,9 +179,16 @@ func TestPagesImport(t *testing.T) {
 		t.Errorf("rejected.csv: %d %v", r.StatusCode, r.Header)
 	}
 	lines := strings.Split(strings.TrimSpace(string(csvBody)), "\r\n")
-	if len(lines) != 3 || lines[0] != "row,email,problem" || !strings.HasPrefix(lines[1], "4,not-an-email,email: Not an email address") ||
-		!strings.HasPrefix(lines[2], "5,'=cmd@example.org,") {
+	if len(lines) != 3 || lines[0] != "email,name,kind,roles,send_welcome,problem" ||
+		!strings.HasPrefix(lines[1], "not-an-email,Bad Row,staff,User,,row 4: email: Not an email address") ||
+		!strings.HasPrefix(lines[2], "'=cmd@example.org,") {
 		t.Errorf("rejected.csv:\n%s", csvBody)
+	}
+	// Fixed, the file imports as it is: the problem column is ignored.
+	fixed := strings.Replace(string(csvBody), "not-an-email", "fixed@example.org", 1)
+	st, body, _ = admin.postFile("/o/metro/admin/import/preview", "fixed.csv", fixed, nil)
+	if st != 200 || count(t, body, "To create") != "1" || count(t, body, "Rejected") != "1" {
+		t.Errorf("the fixed rejected rows: %d\n%s", st, body)
 	}
 
 	// The same file again: unchanged, nothing created.
