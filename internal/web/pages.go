@@ -95,12 +95,18 @@ type pageData struct {
 // render writes a page with the status.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, d *pageData) error {
 	d.CSRF = s.csrfToken(w, r)
+	return s.execute(w, status, name, d)
+}
+
+// execute writes a parsed page with the status: the one place a page
+// template meets the response.
+func (s *Server) execute(w http.ResponseWriter, status int, name string, data any) error {
 	t, ok := s.pages[name]
 	if !ok {
 		return fmt.Errorf("web: no page %q", name)
 	}
 	var b strings.Builder
-	if err := t.Execute(&b, d); err != nil {
+	if err := t.Execute(&b, data); err != nil {
 		return fmt.Errorf("web: render %s: %w", name, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -306,21 +312,33 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, a account.Actor) e
 	return s.render(w, r, http.StatusOK, "home", &pageData{Title: o.Name, Org: o, Actor: &a, User: u})
 }
 
-// accountPage serves GET /o/{org}/account.
-func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, a account.Actor) error {
+// accountData is what the account page shows.
+func (s *Server) accountData(r *http.Request, a account.Actor) (*pageData, error) {
 	o, err := s.org(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	u, err := s.accounts.Me(r.Context(), a)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ss, err := s.accounts.MySessions(r.Context(), a)
 	if err != nil {
+		return nil, err
+	}
+	rules, err := s.accounts.PasswordRules(r.Context(), o.Slug)
+	if err != nil {
+		return nil, err
+	}
+	return &pageData{Title: "Your account", Org: o, Actor: &a, User: u, Sessions: toSessions(ss, a.SessionID), Rules: rules}, nil
+}
+
+// accountPage serves GET /o/{org}/account.
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, a account.Actor) error {
+	d, err := s.accountData(r, a)
+	if err != nil {
 		return err
 	}
-	d := &pageData{Title: "Your account", Org: o, Actor: &a, User: u, Sessions: toSessions(ss, a.SessionID)}
 	switch {
 	case r.URL.Query().Get("updated") == "1":
 		d.Notice = "Your password has been updated."
@@ -328,9 +346,6 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, a account.A
 		d.Notice = "That device is signed out."
 	case r.URL.Query().Get("changed") == "1":
 		d.Notice = "Your password has been changed. Your other devices were signed out."
-	}
-	if d.Rules, err = s.accounts.PasswordRules(r.Context(), o.Slug); err != nil {
-		return err
 	}
 	return s.render(w, r, http.StatusOK, "account", d)
 }
@@ -367,5 +382,3 @@ func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, s.orgPath(r.PathValue("org"), "login")+"?signed_out=1", http.StatusSeeOther)
 	return nil
 }
-
-func errNoPage(name string) error { return fmt.Errorf("web: no page %q", name) }

@@ -9,7 +9,6 @@ package web
 
 import (
 	"encoding/base64"
-	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -100,18 +99,7 @@ func (s *Server) renderView(w http.ResponseWriter, r *http.Request, status int, 
 		d.Notice = n
 	}
 	d.CSRF = s.csrfToken(w, r)
-	t, ok := s.pages[name]
-	if !ok {
-		return fmt.Errorf("web: no page %q", name)
-	}
-	var b strings.Builder
-	if err := t.Execute(&b, v); err != nil {
-		return fmt.Errorf("web: render %s: %w", name, err)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_, err := w.Write([]byte(b.String()))
-	return err
+	return s.execute(w, status, name, v)
 }
 
 // redirectWithNotice sends the browser to path, which then shows notice once.

@@ -17,22 +17,6 @@ type recoveryData struct {
 	Code     bool
 }
 
-func (s *Server) renderRecovery(w http.ResponseWriter, r *http.Request, status int, name string, d *recoveryData) error {
-	d.CSRF = s.csrfToken(w, r)
-	t, ok := s.pages[name]
-	if !ok {
-		return errNoPage(name)
-	}
-	var b strings.Builder
-	if err := t.Execute(&b, d); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_, err := w.Write([]byte(b.String()))
-	return err
-}
-
 // forgotPage serves GET /o/{org}/forgot-password.
 func (s *Server) forgotPage(w http.ResponseWriter, r *http.Request) error {
 	o, err := s.org(r)
@@ -42,9 +26,9 @@ func (s *Server) forgotPage(w http.ResponseWriter, r *http.Request) error {
 	d := &recoveryData{pageData: &pageData{Title: "Forgot your password?", Org: o}}
 	if !o.Settings.SelfServiceReset {
 		d.Disabled = true
-		return s.renderRecovery(w, r, http.StatusForbidden, "forgot-password", d)
+		return s.renderView(w, r, http.StatusForbidden, "forgot-password", d)
 	}
-	return s.renderRecovery(w, r, http.StatusOK, "forgot-password", d)
+	return s.renderView(w, r, http.StatusOK, "forgot-password", d)
 }
 
 // forgotSubmit serves POST /o/{org}/forgot-password: the same page whether
@@ -58,13 +42,13 @@ func (s *Server) forgotSubmit(w http.ResponseWriter, r *http.Request) error {
 	err = s.accounts.RequestReset(r.Context(), account.ForgotInput{Org: o.Slug, Email: r.PostFormValue("email"), Client: client(r)})
 	if account.ErrorCode(err) == account.CodeSelfServiceOff {
 		d.Disabled = true
-		return s.renderRecovery(w, r, http.StatusForbidden, "forgot-password", d)
+		return s.renderView(w, r, http.StatusForbidden, "forgot-password", d)
 	}
 	if err != nil {
 		return err
 	}
 	d.Done = true
-	return s.renderRecovery(w, r, http.StatusOK, "forgot-password", d)
+	return s.renderView(w, r, http.StatusOK, "forgot-password", d)
 }
 
 // resetPage serves GET /o/{org}/reset-password?token=: opening the link
@@ -83,7 +67,7 @@ func (s *Server) resetPage(w http.ResponseWriter, r *http.Request) error {
 	tok := r.URL.Query().Get("token")
 	if tok == "" {
 		d.Code = true
-		return s.renderRecovery(w, r, http.StatusOK, "reset-password", d)
+		return s.renderView(w, r, http.StatusOK, "reset-password", d)
 	}
 	info, err := s.accounts.ResetLinkInfo(r.Context(), account.Secret(tok))
 	if err != nil || info.Org.ID != o.ID {
@@ -92,13 +76,13 @@ func (s *Server) resetPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.Error = "This link is not valid: it was used, has expired or was replaced by a newer one. Ask for a new one below, or enter the code from the email."
 		d.Code = true
-		return s.renderRecovery(w, r, http.StatusBadRequest, "reset-password", d)
+		return s.renderView(w, r, http.StatusBadRequest, "reset-password", d)
 	}
 	d.Token, d.Purpose, d.User = tok, info.Purpose, info.User
 	if info.Purpose == account.PurposeWelcome {
 		d.Title = "Choose your password"
 	}
-	return s.renderRecovery(w, r, http.StatusOK, "reset-password", d)
+	return s.renderView(w, r, http.StatusOK, "reset-password", d)
 }
 
 // resetSubmit serves POST /o/{org}/reset-password; only this uses the link up.
@@ -120,7 +104,7 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request) error {
 	pw, confirm := r.PostFormValue("new_password"), r.PostFormValue("confirm_password")
 	if pw != confirm {
 		d.Error = "The two passwords do not match."
-		return s.renderRecovery(w, r, http.StatusUnprocessableEntity, "reset-password", d)
+		return s.renderView(w, r, http.StatusUnprocessableEntity, "reset-password", d)
 	}
 	in := account.ResetInput{Token: account.Secret(tok), NewPassword: account.Secret(pw), Client: client(r)}
 	if tok == "" {
@@ -137,34 +121,21 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request) error {
 			d.Failed[v.Rule] = true
 		}
 		retryAfter(w, st, err)
-		return s.renderRecovery(w, r, st, "reset-password", d)
+		return s.renderView(w, r, st, "reset-password", d)
 	}
 	d.Done = true
-	return s.renderRecovery(w, r, http.StatusOK, "reset-password", d)
+	return s.renderView(w, r, http.StatusOK, "reset-password", d)
 }
 
 // changePasswordSubmit serves POST /o/{org}/account/password.
 func (s *Server) changePasswordSubmit(w http.ResponseWriter, r *http.Request, a account.Actor) error {
 	cur, pw, confirm := r.PostFormValue("current_password"), r.PostFormValue("new_password"), r.PostFormValue("confirm_password")
 	fail := func(st int, msg string, failed map[string]bool) error {
-		o, err := s.org(r)
+		d, err := s.accountData(r, a)
 		if err != nil {
 			return err
 		}
-		u, err := s.accounts.Me(r.Context(), a)
-		if err != nil {
-			return err
-		}
-		ss, err := s.accounts.MySessions(r.Context(), a)
-		if err != nil {
-			return err
-		}
-		rules, err := s.accounts.PasswordRules(r.Context(), o.Slug)
-		if err != nil {
-			return err
-		}
-		d := &pageData{Title: "Your account", Org: o, Actor: &a, User: u, Sessions: toSessions(ss, a.SessionID),
-			Error: msg, Rules: rules, Failed: failed}
+		d.Error, d.Failed = msg, failed
 		return s.render(w, r, st, "account", d)
 	}
 	if pw != confirm {
