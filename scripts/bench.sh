@@ -59,9 +59,20 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 	exit 1
 fi
 
-# bench_one NAME DB_URL
+# postmaster_pid prints the PID of the local PostgreSQL server's main
+# process (its postmaster.pid's first line), or nothing when it cannot be read.
+postmaster_pid() {
+	local dir pid
+	dir=$(psql "$pg_admin" -Atq -c 'SHOW data_directory' 2>/dev/null) || return 0
+	pid=$(head -n 1 "$dir/postmaster.pid" 2>/dev/null) || return 0
+	if [[ "$pid" =~ ^[0-9]+$ ]] && [[ -r "/proc/$pid/stat" ]]; then
+		printf '%s' "$pid"
+	fi
+}
+
+# bench_one NAME DB_URL [DB_PID]
 bench_one() {
-	local name=$1 db=$2 log="$work/$1-server.log" rc=0
+	local name=$1 db=$2 db_pid=${3:-} log="$work/$1-server.log" rc=0
 	echo
 	echo "==> $name: $db"
 	"$bin" init --db "$db" --org default --admin-email bench@example.org \
@@ -72,11 +83,12 @@ bench_one() {
 	}
 	"$bin" serve --db "$db" --addr "$addr" --ip-limits off >"$log" 2>&1 &
 	server_pid=$!
-	local json=()
+	local json=() dbpid=()
 	if [[ -n "${BENCH_JSON:-}" ]]; then json=(-json); fi
+	if [[ -n "$db_pid" ]]; then dbpid=(-db-pid "$db_pid"); fi
 	"$loadtest" -url "http://$addr" -org default -email bench@example.org \
 		-password-file "$work/password" -clients "$clients" -duration "$duration" \
-		-pid "$server_pid" -wait 60s "${json[@]}" || rc=$?
+		-pid "$server_pid" "${dbpid[@]}" -wait 60s "${json[@]}" || rc=$?
 	if ((rc == 0)); then
 		echo "--> forgot-password on $name: 16 clients, known and unknown emails alternating"
 		"$loadtest" -mode forgot -url "http://$addr" -org default -email bench@example.org \
@@ -109,7 +121,11 @@ for db in $dbs; do
 		psql "$pg_admin" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pg_db" >/dev/null
 		# The same server and options, another database name.
 		pg_url=$(printf '%s' "$pg_admin" | sed -E "s#^(postgres(ql)?://[^/]*)/[^?]*#\1/$pg_db#")
-		bench_one postgres "$pg_url" || failed=1
+		pm_pid=$(postmaster_pid)
+		if [[ -z "$pm_pid" ]]; then
+			echo "bench: cannot read the PostgreSQL server's PID; its CPU is not reported"
+		fi
+		bench_one postgres "$pg_url" "$pm_pid" || failed=1
 		psql "$pg_admin" -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $pg_db" >/dev/null || true
 		pg_db=""
 		;;

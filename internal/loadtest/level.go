@@ -40,9 +40,19 @@ type levelResult struct {
 	// CPUBeyondBusyHashMs subtracts what one hash costs while every core
 	// hashes (workers ÷ all-cores rate), as the server's hashes run.
 	CPUBeyondBusyHashMs *float64 `json:"server_cpu_ms_beyond_busy_hash,omitempty"`
-	IdleRSSMiB          *float64 `json:"server_idle_rss_mib,omitempty"`
-	PeakRSSMiB          *float64 `json:"server_peak_rss_mib,omitempty"`
-	HWMMiB              *float64 `json:"server_hwm_mib,omitempty"`
+	// With -db-pid: the database server's CPU (its main process and every
+	// child, as PostgreSQL's backends are) per login.
+	DBCPUMsPerLogin *float64 `json:"db_cpu_ms_per_login,omitempty"`
+	// The whole machine: busy CPU per login (server, database, this tool and
+	// anything else), and the share of CPU time left idle during the level.
+	MachineCPUMsPerLogin *float64 `json:"machine_cpu_ms_per_login,omitempty"`
+	MachineIdlePct       *float64 `json:"machine_idle_pct,omitempty"`
+	// HashRef is the all-cores hash rate the ratio divides by: the mean of
+	// the rates measured just before and just after the level.
+	HashRef    *float64 `json:"raw_hash_ref_per_sec,omitempty"`
+	IdleRSSMiB *float64 `json:"server_idle_rss_mib,omitempty"`
+	PeakRSSMiB *float64 `json:"server_peak_rss_mib,omitempty"`
+	HWMMiB     *float64 `json:"server_hwm_mib,omitempty"`
 }
 
 // loopbackURL parses raw and refuses anything but http(s) to a loopback
@@ -225,7 +235,7 @@ func waitReady(ctx context.Context, cfg config) error {
 
 // runLevel runs n clients for cfg.Duration or until cfg.MaxLogins requests
 // have started.
-func runLevel(ctx context.Context, cfg config, n int, hash *hashResult) (levelResult, error) {
+func runLevel(ctx context.Context, cfg config, n int) (levelResult, error) {
 	res := levelResult{Clients: n, Errors: map[string]int{}}
 	client := newClient(n, cfg.Timeout)
 	defer client.CloseIdleConnections()
@@ -245,6 +255,14 @@ func runLevel(ctx context.Context, cfg config, n int, hash *hashResult) (levelRe
 		res.IdleRSSMiB = ptr(kib(before.RSSKiB))
 		sampler = startRSSSampler(cfg.PID, 100*time.Millisecond)
 	}
+	var dbBefore uint64
+	if cfg.DBPID != 0 {
+		var err error
+		if dbBefore, err = treeCPU(cfg.DBPID); err != nil {
+			return res, fmt.Errorf("-db-pid %d: %w", cfg.DBPID, err)
+		}
+	}
+	busyBefore, allBefore, machineErr := machineCPU()
 
 	// Requests already sent when the time is up are allowed to finish
 	// (within their own timeout), so that they are not counted as errors.
@@ -310,8 +328,19 @@ func runLevel(ctx context.Context, cfg config, n int, hash *hashResult) (levelRe
 	res.P90Ms = ms(percentile(lats, 90))
 	res.P99Ms = ms(percentile(lats, 99))
 	res.MaxMs = ms(percentile(lats, 100))
-	if hash != nil && hash.AllRate > 0 {
-		res.Ratio = ptr(res.LoginsPerSec / hash.AllRate)
+	tick := 1000 / float64(clockTicks()) // ms
+	if busy, all, err := machineCPU(); err == nil && machineErr == nil && all > allBefore {
+		res.MachineIdlePct = ptr(100 * (1 - float64(busy-busyBefore)/float64(all-allBefore)))
+		if res.Logins > 0 {
+			res.MachineCPUMsPerLogin = ptr(float64(busy-busyBefore) * tick / float64(res.Logins))
+		}
+	}
+	if cfg.DBPID != 0 && res.Logins > 0 {
+		after, err := treeCPU(cfg.DBPID)
+		if err != nil {
+			return res, fmt.Errorf("the database server (PID %d) is gone after the level with %d clients: %w", cfg.DBPID, n, err)
+		}
+		res.DBCPUMsPerLogin = ptr(float64(after-dbBefore) * tick / float64(res.Logins))
 	}
 
 	if cfg.PID != 0 {
@@ -324,17 +353,35 @@ func runLevel(ctx context.Context, cfg config, n int, hash *hashResult) (levelRe
 		res.PeakRSSMiB = ptr(kib(peak))
 		res.HWMMiB = ptr(kib(after.HWMKiB))
 		if res.Logins > 0 {
-			cpuMs := float64(after.CPUTicks-before.CPUTicks) * 1000 / float64(clockTicks())
-			res.CPUMsPerLogin = ptr(cpuMs / float64(res.Logins))
-			if hash != nil && hash.SingleRate > 0 {
-				res.CPUBeyondHashMs = ptr(*res.CPUMsPerLogin - 1000/hash.SingleRate)
-			}
-			if hash != nil && hash.AllRate > 0 && hash.Workers > 0 {
-				res.CPUBeyondBusyHashMs = ptr(*res.CPUMsPerLogin - 1000*float64(hash.Workers)/hash.AllRate)
-			}
+			res.CPUMsPerLogin = ptr(float64(after.CPUTicks-before.CPUTicks) * tick / float64(res.Logins))
 		}
 	}
 	return res, nil
+}
+
+// compare sets the level's ratio and CPU beyond the hash from the raw hash
+// rates measured just before and just after it (after may be nil).
+func (res *levelResult) compare(before, after *hashResult) {
+	if before == nil {
+		return
+	}
+	single, all := before.SingleRate, before.AllRate
+	if after != nil {
+		single, all = (single+after.SingleRate)/2, (all+after.AllRate)/2
+	}
+	if all > 0 {
+		res.HashRef = ptr(all)
+		res.Ratio = ptr(res.LoginsPerSec / all)
+	}
+	if res.CPUMsPerLogin == nil {
+		return
+	}
+	if single > 0 {
+		res.CPUBeyondHashMs = ptr(*res.CPUMsPerLogin - 1000/single)
+	}
+	if all > 0 && before.Workers > 0 {
+		res.CPUBeyondBusyHashMs = ptr(*res.CPUMsPerLogin - 1000*float64(before.Workers)/all)
+	}
 }
 
 // percentile returns the p-th percentile (nearest rank) of sorted values, and

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,59 @@ func TestParseStatCPU(t *testing.T) {
 	}
 	if want := uint64(325); got != want {
 		t.Errorf("parseStatCPU(%q) = %d, want %d", stat, got, want)
+	}
+}
+
+func TestParseStat(t *testing.T) {
+	stat := []byte("77 (postgres: x) S 42 77 77 0 -1 4194560 100 0 0 0 250 75 600 40 20 0 1 0 100 1000 200\n")
+	got, err := parseStat(stat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := statFields{PPID: 42, UTime: 250, STime: 75, CUTime: 600, CSTime: 40}
+	if got != want {
+		t.Errorf("parseStat = %+v, want %+v", got, want)
+	}
+	if _, err := parseStat([]byte("77 (x) S 42 77 77 0 -1 4194560 100 0 0 0 250 nan 600 40 20 0 1\n")); err == nil {
+		t.Error("parseStat of a line with a field that is not a number: no error")
+	}
+}
+
+func TestParseMachineCPU(t *testing.T) {
+	// user nice system idle iowait irq softirq steal guest guest_nice
+	b := []byte("cpu  100 5 30 800 20 2 3 40 0 0\ncpu0 50 2 15 400 10 1 1 20 0 0\n")
+	busy, all, err := parseMachineCPU(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if busy != 140 || all != 1000 {
+		t.Errorf("parseMachineCPU = busy %d, all %d, want 140, 1000", busy, all)
+	}
+	if _, _, err := parseMachineCPU([]byte("intr 1 2 3\n")); err == nil {
+		t.Error("parseMachineCPU of a file without the cpu line: no error")
+	}
+}
+
+// TestTreeCPU counts the CPU a child burns in the parent's tree.
+func TestTreeCPU(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc on this system")
+	}
+	before, err := treeCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A child that spins for about 300 ms of CPU, then exits and is waited for.
+	cmd := exec.Command("sh", "-c", `end=$(( $(date +%s%N) + 300000000 )); while [ $(date +%s%N) -lt $end ]; do :; done`)
+	if err := cmd.Run(); err != nil {
+		t.Skipf("no shell to spin: %v", err)
+	}
+	after, err := treeCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := float64(after-before) / float64(clockTicks()); got < 0.1 {
+		t.Errorf("treeCPU grew by %.2f s across a child that spun for 0.3 s", got)
 	}
 }
 
@@ -114,7 +168,7 @@ func TestRun(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	args := []string{"-url", srv.URL, "-email", "bench@example.org", "-password-file", pwFile,
 		"-clients", "1,3", "-duration", "300ms", "-hash-duration", "200ms", "-wait", "5s",
-		"-pid", fmt.Sprint(os.Getpid()), "-json"}
+		"-pid", fmt.Sprint(os.Getpid()), "-db-pid", fmt.Sprint(os.Getpid()), "-json"}
 	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
 		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
 	}
@@ -129,12 +183,24 @@ func TestRun(t *testing.T) {
 		if l.Logins == 0 || l.Errors["503 overloaded"] == 0 || l.Requests != l.Logins+l.Errors["503 overloaded"] {
 			t.Errorf("level %d: requests %d, logins %d, errors %v; want both logins and 503s, nothing else", l.Clients, l.Requests, l.Logins, l.Errors)
 		}
-		if l.Ratio == nil || l.CPUMsPerLogin == nil || l.PeakRSSMiB == nil || *l.PeakRSSMiB <= 0 {
+		if l.Ratio == nil || l.CPUMsPerLogin == nil || l.PeakRSSMiB == nil || *l.PeakRSSMiB <= 0 ||
+			l.DBCPUMsPerLogin == nil || l.MachineCPUMsPerLogin == nil || l.MachineIdlePct == nil {
 			t.Errorf("level %d: missing ratio, CPU or memory: %+v", l.Clients, l)
 		}
 	}
 	if rep.Hash == nil || rep.Hash.AllRate <= 0 || rep.Hash.SingleRate <= 0 {
 		t.Errorf("raw hash rate missing: %+v", rep.Hash)
+	}
+	// Measured before the first level and after each: every level has its
+	// own reference, the mean of the two on either side.
+	if len(rep.Hashes) != 3 {
+		t.Fatalf("got %d raw hash measurements, want 3", len(rep.Hashes))
+	}
+	for i, l := range rep.Levels {
+		want := (rep.Hashes[i].AllRate + rep.Hashes[i+1].AllRate) / 2
+		if l.HashRef == nil || *l.HashRef != want || *l.Ratio != l.LoginsPerSec/want {
+			t.Errorf("level %d: hash ref %v, ratio %v; want ref %.2f", l.Clients, l.HashRef, l.Ratio, want)
+		}
 	}
 
 	// A wrong password fails at once, with the server's answer.

@@ -37,27 +37,104 @@ func readProc(pid int) (procInfo, error) {
 	return p, nil
 }
 
-// parseStatCPU returns utime+stime (fields 14 and 15) of a /proc/PID/stat
-// line. The command name (field 2) is in parentheses and may hold spaces, so
-// the fields are counted from the last ')'.
-func parseStatCPU(stat []byte) (uint64, error) {
+// statFields are the fields of a /proc/PID/stat line the tool uses.
+type statFields struct {
+	PPID           int
+	UTime, STime   uint64 // the process's own CPU, in clock ticks
+	CUTime, CSTime uint64 // the CPU of its children that have exited and been waited for
+}
+
+// parseStat reads a /proc/PID/stat line. The command name (field 2) is in
+// parentheses and may hold spaces, so the fields are counted from the last
+// ')'.
+func parseStat(stat []byte) (statFields, error) {
+	var s statFields
 	i := bytes.LastIndexByte(stat, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("no command name in %q", stat)
+		return s, fmt.Errorf("no command name in %q", stat)
 	}
 	f := strings.Fields(string(stat[i+1:])) // f[0] is field 3
-	if len(f) < 13 {
-		return 0, fmt.Errorf("too few fields in %q", stat)
+	if len(f) < 15 {
+		return s, fmt.Errorf("too few fields in %q", stat)
 	}
-	utime, err := strconv.ParseUint(f[14-3], 10, 64)
+	var v [18]uint64
+	for _, n := range []int{4, 14, 15, 16, 17} { // numbered from 1, as in proc(5)
+		var err error
+		if v[n], err = strconv.ParseUint(f[n-3], 10, 64); err != nil {
+			return s, fmt.Errorf("field %d of %q: %w", n, stat, err)
+		}
+	}
+	s.PPID = int(v[4])
+	s.UTime, s.STime, s.CUTime, s.CSTime = v[14], v[15], v[16], v[17]
+	return s, nil
+}
+
+// parseStatCPU returns utime+stime (fields 14 and 15) of a /proc/PID/stat
+// line.
+func parseStatCPU(stat []byte) (uint64, error) {
+	s, err := parseStat(stat)
+	return s.UTime + s.STime, err
+}
+
+// treeCPU returns the CPU, in clock ticks, that the process root and its
+// children have used: its own, that of its living children and that of the
+// children it has waited for. A PostgreSQL server's postmaster is such a
+// root: every backend is its child.
+func treeCPU(root int) (uint64, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", root))
 	if err != nil {
 		return 0, err
 	}
-	stime, err := strconv.ParseUint(f[15-3], 10, 64)
+	r, err := parseStat(stat)
 	if err != nil {
 		return 0, err
 	}
-	return utime + stime, nil
+	total := r.UTime + r.STime + r.CUTime + r.CSTime
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == root {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		if c, err := parseStat(stat); err == nil && c.PPID == root {
+			total += c.UTime + c.STime + c.CUTime + c.CSTime
+		}
+	}
+	return total, nil
+}
+
+// machineCPU returns the busy and all clock ticks of every CPU from the
+// first line of /proc/stat. Busy leaves out idle, iowait and steal (time the
+// hypervisor gave to others).
+func machineCPU() (busy, all uint64, err error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	return parseMachineCPU(b)
+}
+
+func parseMachineCPU(b []byte) (busy, all uint64, err error) {
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	}
+	var v [8]uint64 // user nice system idle iowait irq softirq steal
+	for i := range v {
+		if v[i], err = strconv.ParseUint(f[i+1], 10, 64); err != nil {
+			return 0, 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+	}
+	busy = v[0] + v[1] + v[2] + v[5] + v[6]
+	return busy, busy + v[3] + v[4] + v[7], nil
 }
 
 // parseStatusMemory returns VmRSS and VmHWM, in KiB, of a /proc/PID/status
