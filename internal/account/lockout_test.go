@@ -99,6 +99,69 @@ func (e *lockoutEnv) reasons(t *testing.T) (map[string]int, int) {
 	return r, locked
 }
 
+// holdSlots takes n of the user's sign-in slots, as attempts in flight
+// elsewhere would, and returns the function that gives them back.
+func (e *lockoutEnv) holdSlots(t *testing.T, n int) func() {
+	t.Helper()
+	ctx := context.Background()
+	for i := range n {
+		err := e.store.Autocommit(ctx, func(tx account.Tx) error {
+			att, err := tx.BeginLoginAttempt(ctx, e.org.ID, e.user.ID, 100, time.Now())
+			if err == nil && !att.Admitted {
+				err = fmt.Errorf("slot %d not admitted: %+v", i, att)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func() {
+		for range n {
+			err := e.store.Autocommit(ctx, func(tx account.Tx) error {
+				_, err := tx.EndLoginAttempt(ctx, e.org.ID, e.user.ID, account.AttemptEnd{Outcome: account.AttemptAbandoned}, time.Now())
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// freeSlots counts the user's free sign-in slots out of max, taking them
+// and giving them back.
+func (e *lockoutEnv) freeSlots(t *testing.T, max int) int {
+	t.Helper()
+	ctx := context.Background()
+	n := 0
+	for range max {
+		var att account.Attempt
+		err := e.store.Autocommit(ctx, func(tx account.Tx) error {
+			var err error
+			att, err = tx.BeginLoginAttempt(ctx, e.org.ID, e.user.ID, max, time.Now())
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !att.Admitted {
+			break
+		}
+		n++
+	}
+	for range n {
+		err := e.store.Autocommit(ctx, func(tx account.Tx) error {
+			_, err := tx.EndLoginAttempt(ctx, e.org.ID, e.user.ID, account.AttemptEnd{Outcome: account.AttemptAbandoned}, time.Now())
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return n
+}
+
 // storm signs in n times at once, spread over the services; right[i] says
 // whether attempt i uses the right password. It returns the successes.
 func (e *lockoutEnv) storm(t *testing.T, n int, right func(int) bool) int {
@@ -236,8 +299,38 @@ func TestLockout_concurrent(t *testing.T) {
 			})
 			t.Run("many right at once all sign in", func(t *testing.T) {
 				e := newLockoutEnv(t, db.open(t, 2), 5)
-				if ok := e.storm(t, 32, func(int) bool { return true }); ok != 32 {
-					t.Errorf("%d of 32 concurrent right sign-ins succeeded", ok)
+				// 64 sign-ins on 5 slots: most wait in line, and each slot is
+				// handed from one to the next within a process.
+				if ok := e.storm(t, 64, func(int) bool { return true }); ok != 64 {
+					t.Errorf("%d of 64 concurrent right sign-ins succeeded", ok)
+				}
+				if n := e.freeSlots(t, 5); n != 5 {
+					t.Errorf("%d of 5 slots free after every sign-in ended: slots leaked", n)
+				}
+			})
+			t.Run("sign-ins that give up waiting leak no slot", func(t *testing.T) {
+				e := newLockoutEnv(t, db.open(t, 2), 5)
+				release := e.holdSlots(t, 5)
+				var wg sync.WaitGroup
+				for i := range 6 {
+					wg.Go(func() {
+						ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+						defer cancel()
+						_, err := e.svcs[i%2].Login(ctx, account.LoginInput{Org: "metro", Email: "ann@example.org", Password: "the-right-password"})
+						if err == nil {
+							t.Error("a sign-in succeeded while every slot was held")
+						}
+					})
+				}
+				wg.Wait()
+				release()
+				// Sign-ins waiting in line as slots free up are all served,
+				// and then every slot is free again.
+				if ok := e.storm(t, 12, func(int) bool { return true }); ok != 12 {
+					t.Errorf("%d of 12 sign-ins succeeded after the slots were freed", ok)
+				}
+				if n := e.freeSlots(t, 5); n != 5 {
+					t.Errorf("%d of 5 slots free after every sign-in ended: slots leaked", n)
 				}
 			})
 		})

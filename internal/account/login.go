@@ -3,8 +3,6 @@ package account
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/password"
@@ -62,7 +60,9 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		u     User
 		found bool
 	)
-	err := s.store.View(ctx, func(tx Tx) error {
+	// Each of these reads stands alone, so they need no transaction: on
+	// PostgreSQL that saves two round trips on every sign-in.
+	err := s.store.Read(ctx, func(tx Tx) error {
 		var err error
 		if o, err = tx.OrgBySlug(ctx, in.Org); err != nil {
 			return err
@@ -173,16 +173,15 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		}
 		return LoginResult{Challenge: ch}, wrap(op, err)
 	}
-	var ns *NewSession
+	// The slot this attempt gives back goes, in the same transaction, to the
+	// longest-waiting sign-in of this account in this process, if any.
+	next := s.slotWaiters.pop(u.ID)
+	var (
+		ns     *NewSession
+		handed *Attempt
+	)
 	err = s.store.Tx(ctx, func(tx Tx) error {
-		if _, err := tx.EndLoginAttempt(ctx, o.ID, u.ID, s.succeeded(o, earlier), now); err != nil {
-			return err
-		}
-		if newHash != "" {
-			if err := s.rehash(ctx, tx, o, u, newHash); err != nil {
-				return err
-			}
-		}
+		handed = nil
 		var err error
 		ns, err = s.openSession(ctx, tx, o, u, in.Client, now)
 		if err != nil {
@@ -192,14 +191,39 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		if newHash != "" {
 			details["rehashed"] = true
 		}
-		return s.append(ctx, tx, &AuditEvent{OrgID: o.ID, Action: ActionLogin, ActorID: &u.ID, TargetID: &u.ID,
-			IP: in.Client.IP, UserAgent: in.Client.UserAgent, Outcome: OutcomeSuccess, Details: details})
+		if err := s.append(ctx, tx, &AuditEvent{OrgID: o.ID, Action: ActionLogin, ActorID: &u.ID, TargetID: &u.ID,
+			IP: in.Client.IP, UserAgent: in.Client.UserAgent, Outcome: OutcomeSuccess, Details: details}); err != nil {
+			return err
+		}
+		// The user's row is written last: every sign-in of the account
+		// writes it, and a row written is locked until the commit, so the
+		// inserts above never hold up the account's other sign-ins.
+		if newHash != "" {
+			if err := s.rehash(ctx, tx, o, u, newHash); err != nil {
+				return err
+			}
+		}
+		if _, err = tx.EndLoginAttempt(ctx, o.ID, u.ID, s.succeeded(o, earlier), now); err != nil || next == nil {
+			return err
+		}
+		att, err := tx.BeginLoginAttempt(ctx, o.ID, u.ID, o.Settings.Lockout.MaxFailures, now)
+		if err == nil && att.Admitted {
+			handed = &att
+		}
+		return err
 	})
+	if err != nil {
+		handed = nil
+	}
+	// Without a slot the waiter tries for one itself; a slot nobody is left
+	// to take is given back.
+	if left := s.slotWaiters.give(u.ID, next, handed); left != nil {
+		s.endAttempt(ctx, o, u, AttemptEnd{Outcome: AttemptAbandoned})
+	}
 	if err != nil {
 		return LoginResult{}, wrap(op, err)
 	}
 	admitted = false
-	s.slotWaiters.wake(u.ID)
 	return LoginResult{Session: ns}, nil
 }
 
@@ -280,123 +304,10 @@ func (s *Service) recordFailure(ctx context.Context, o Org, u *User, in LoginInp
 	}
 }
 
-// beginAttempt takes a sign-in slot of the account, waiting briefly while
-// every slot is held by attempts in flight. Waiting costs no hash memory.
-func (s *Service) beginAttempt(ctx context.Context, o Org, u User) (Attempt, error) {
-	deadline := time.Now().Add(10 * time.Second)
-	try := func() (Attempt, error) {
-		var att Attempt
-		err := s.store.Tx(ctx, func(tx Tx) error {
-			var err error
-			att, err = tx.BeginLoginAttempt(ctx, o.ID, u.ID, o.Settings.Lockout.MaxFailures, s.now())
-			return err
-		})
-		return att, err
-	}
-	att, err := try()
-	if err != nil || att.Admitted || att.Locked {
-		return att, err
-	}
-	// Every slot is taken: wait in line. A slot given back in this process
-	// wakes the first in line; slots of other processes are seen by polling.
-	wake := s.slotWaiters.channel(u.ID)
-	defer func() { s.slotWaiters.leave(u.ID, wake) }()
-	for {
-		// Polling is only for slots freed by other processes, and only the
-		// first in line polls often: a crowd of waiters never hammers the
-		// account's row. The others wait their turn, checking now and then.
-		poll := 2 * time.Second
-		if s.slotWaiters.first(u.ID, wake) {
-			poll = 250 * time.Millisecond
-		}
-		t := time.NewTimer(poll + time.Duration(rand.Int64N(int64(poll))))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return Attempt{}, hashErr(ctx.Err())
-		case <-wake:
-			t.Stop()
-		case <-t.C:
-		}
-		att, err := try()
-		if err != nil || att.Admitted || att.Locked {
-			if !att.Admitted {
-				s.slotWaiters.wake(u.ID) // pass the turn on
-			}
-			return att, err
-		}
-		if time.Now().After(deadline) {
-			return Attempt{}, &Error{Code: CodeOverloaded, Message: "Too many sign-ins for this account at once; try again in a moment."}
-		}
-		// Not admitted after all (another process took the slot): back in line.
-		s.slotWaiters.leave(u.ID, wake)
-		wake = s.slotWaiters.channel(u.ID)
-	}
-}
-
-// waiters hands a slot of an account, as one of its attempts ends, to the
-// longest-waiting sign-in of this process: one waiter a slot, in order, so
-// that a crowd of sign-ins to one account never stampedes its row.
-type waiters struct {
-	mu sync.Mutex
-	m  map[UserID][]chan struct{}
-}
-
-// channel queues a waiter for the account's next free slot.
-func (w *waiters) channel(id UserID) chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.m == nil {
-		w.m = map[UserID][]chan struct{}{}
-	}
-	c := make(chan struct{}, 1)
-	w.m[id] = append(w.m[id], c)
-	return c
-}
-
-// leave takes a waiter off the queue once it stops waiting.
-func (w *waiters) leave(id UserID, c chan struct{}) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	q := w.m[id]
-	for i, x := range q {
-		if x == c {
-			w.m[id] = append(q[:i:i], q[i+1:]...)
-			break
-		}
-	}
-	if len(w.m[id]) == 0 {
-		delete(w.m, id)
-	}
-}
-
-// first reports whether c is first in the account's line.
-func (w *waiters) first(id UserID, c chan struct{}) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	q := w.m[id]
-	return len(q) > 0 && q[0] == c
-}
-
-// wake tells the longest-waiting sign-in of the account to try again.
-func (w *waiters) wake(id UserID) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	q := w.m[id]
-	if len(q) == 0 {
-		return
-	}
-	q[0] <- struct{}{}
-	w.m[id] = q[1:]
-	if len(w.m[id]) == 0 {
-		delete(w.m, id)
-	}
-}
-
 // endAttempt gives back a slot whose attempt could not be evaluated.
 func (s *Service) endAttempt(ctx context.Context, o Org, u User, outcome AttemptEnd) {
 	ctx = context.WithoutCancel(ctx)
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err := s.store.Autocommit(ctx, func(tx Tx) error {
 		_, err := tx.EndLoginAttempt(ctx, o.ID, u.ID, outcome, s.now())
 		return err
 	})

@@ -13,6 +13,13 @@ type Store interface {
 	Tx(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error
+	// Read runs reads without a transaction: each statement sees what is
+	// committed when it runs, and no two need agree. It saves a database
+	// server's BEGIN and COMMIT on the hottest reads. Never write in fn.
+	Read(ctx context.Context, fn func(Tx) error) error
+	// Autocommit runs fn without a transaction: each statement commits on
+	// its own. For writes of one statement, on the hottest paths.
+	Autocommit(ctx context.Context, fn func(Tx) error) error
 	// Ping reports whether the database is reachable.
 	Ping(ctx context.Context) error
 }

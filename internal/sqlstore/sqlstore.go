@@ -114,8 +114,11 @@ func openPostgres(ctx context.Context, url string, log *slog.Logger) (*DB, error
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", shown, err)
 	}
+	// Every open connection may stay idle: a burst of sign-ins that opens
+	// them all would otherwise close some and open them again (a new
+	// PostgreSQL process each) on the next burst.
 	db.SetMaxOpenConns(25)
-	db.SetMaxIdleConns(10)
+	db.SetMaxIdleConns(25)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := ping(ctx, db); err != nil {
 		db.Close()
@@ -195,6 +198,21 @@ func (db *DB) Tx(ctx context.Context, fn func(account.Tx) error) error {
 // View runs fn in a read-only transaction; writes in it fail.
 func (db *DB) View(ctx context.Context, fn func(account.Tx) error) error {
 	return db.run(ctx, db.reader, &sql.TxOptions{ReadOnly: true}, fn)
+}
+
+// Read runs fn on the readers without a transaction: each statement sees
+// what is committed when it runs. A read of one statement needs no snapshot,
+// and on PostgreSQL this saves the round trips of BEGIN and COMMIT. Writes
+// in fn fail on SQLite; never write in it.
+func (db *DB) Read(ctx context.Context, fn func(account.Tx) error) error {
+	return fn(&tx{tx: db.reader, pg: db.dialect == DialectPostgres, tuning: db.tuning})
+}
+
+// Autocommit runs fn on the writer without a transaction: each statement
+// commits on its own. A write of one statement needs no transaction, and on
+// PostgreSQL this saves the round trips of BEGIN and COMMIT.
+func (db *DB) Autocommit(ctx context.Context, fn func(account.Tx) error) error {
+	return fn(&tx{tx: db.writer, pg: db.dialect == DialectPostgres, tuning: db.tuning})
 }
 
 func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(account.Tx) error) error {

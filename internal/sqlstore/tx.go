@@ -19,13 +19,21 @@ import (
 // tx is one transaction; it implements account.Tx. Queries are written with
 // ? placeholders and rebound to $n for PostgreSQL.
 type tx struct {
-	tx     *sql.Tx
+	tx     querier // *sql.Tx, or the *sql.DB itself outside a transaction
 	pg     bool
 	write  bool // Tx, not View: lookups lock rows on PostgreSQL
 	tuning searchTuning
 }
 
 var _ account.Tx = (*tx)(nil)
+
+// querier is what a tx runs its statements on: a transaction, or a pool
+// whose statements each commit on their own.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return t.tx.ExecContext(ctx, t.bind(query), args...)

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) account.Store) {
 		{"TimesUTCMicroseconds", testTimes},
 		{"RollbackOnError", testRollback},
 		{"ViewRejectsWrites", testViewReadOnly},
+		{"AutocommitAndRead", testAutocommitAndRead},
 		{"Search", testSearch},
 		{"SearchKeysetWhileInserting", testSearchKeysetWhileInserting},
 		{"SearchFollowsWrites", testSearchFollowsWrites},
@@ -1006,6 +1007,68 @@ func testRollback(t *testing.T, s account.Store) {
 	})
 	// The store still works after a panic.
 	mustOrg(t, s, "c")
+}
+
+// testAutocommitAndRead: outside a transaction every statement stands on
+// its own. A statement of Autocommit is committed when it returns, whatever
+// fn returns afterwards, and Read sees it at once.
+func testAutocommitAndRead(t *testing.T, s account.Store) {
+	ctx := context.Background()
+	o := mustOrg(t, s, "springfield")
+	u := mustUser(t, s, o.ID, "ann@example.org")
+	boom := errors.New("boom")
+	err := s.Autocommit(ctx, func(tx account.Tx) error {
+		att, err := tx.BeginLoginAttempt(ctx, o.ID, u.ID, 5, t0)
+		if err != nil {
+			return err
+		}
+		if !att.Admitted {
+			t.Errorf("BeginLoginAttempt in Autocommit = %+v, want admitted", att)
+		}
+		if _, err := tx.RecordLoginFailure(ctx, o.ID, u.ID, t0); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Autocommit returned %v, want fn's error", err)
+	}
+	err = s.Read(ctx, func(tx account.Tx) error {
+		got, err := tx.UserByEmail(ctx, o.ID, "ann@example.org")
+		if err != nil {
+			return err
+		}
+		if got.FailedLogins != 1 {
+			t.Errorf("failed_logins after Autocommit returned an error = %d, want 1: its statements stand", got.FailedLogins)
+		}
+		if _, err := tx.OrgBySlug(ctx, "springfield"); err != nil {
+			return err
+		}
+		_, err = tx.UserByEmail(ctx, o.ID, "nobody@example.org")
+		if !errors.Is(err, account.ErrNotFound) {
+			t.Errorf("UserByEmail of a missing user in Read = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The slot taken above is held: with max 2, one more is admitted.
+	err = s.Autocommit(ctx, func(tx account.Tx) error {
+		for i, want := range []bool{false, false} {
+			att, err := tx.BeginLoginAttempt(ctx, o.ID, u.ID, 2, t0)
+			if err != nil {
+				return err
+			}
+			if att.Admitted != want {
+				t.Errorf("attempt %d with one failure and one slot held (max 2): admitted %v, want %v", i, att.Admitted, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func testViewReadOnly(t *testing.T, s account.Store) {
