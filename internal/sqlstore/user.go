@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -110,33 +111,87 @@ func (t *tx) insertUserRoles(ctx context.Context, user account.UserID, roleIDs [
 // PostgreSQL it locks the user's row (not the roles') until the end of the
 // transaction.
 func (t *tx) UserByID(ctx context.Context, org account.OrgID, id account.UserID) (account.User, error) {
-	u, err := scanUser(t.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE org_id = ? AND id = ?`+t.forUpdate(),
-		int64(org), int64(id)))
+	u, err := t.userWithRoles(ctx, `u.org_id = ? AND u.id = ?`, int64(org), int64(id))
 	if err != nil {
 		return account.User{}, notFound("user by id", err)
 	}
-	return u, t.loadRoles(ctx, &u)
+	return u, nil
 }
 
 // UserByEmail returns the user with this email, normalized here too; it
 // locks the row as UserByID does.
 func (t *tx) UserByEmail(ctx context.Context, org account.OrgID, email string) (account.User, error) {
-	u, err := scanUser(t.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE org_id = ? AND email = ?`+t.forUpdate(),
-		int64(org), account.NormalizeEmail(email)))
+	u, err := t.userWithRoles(ctx, `u.org_id = ? AND u.email = ?`, int64(org), account.NormalizeEmail(email))
 	if err != nil {
 		return account.User{}, notFound("user by email", err)
 	}
-	return u, t.loadRoles(ctx, &u)
+	return u, nil
 }
 
-// loadRoles sets u.Roles, sorted, and u.Permissions.
-func (t *tx) loadRoles(ctx context.Context, u *account.User) error {
-	us := []account.User{*u}
-	if err := t.loadUsersRoles(ctx, u.OrgID, us); err != nil {
-		return err
+// userWithRoles reads one user and its roles and permissions in one
+// statement: a row for each permission of each role (and one with NULLs
+// for a user without roles). Sign-in and every authenticated request read
+// a user, so this saves them a round trip. A missing user is sql.ErrNoRows.
+func (t *tx) userWithRoles(ctx context.Context, where string, args ...any) (account.User, error) {
+	lock := ""
+	if t.forUpdate() != "" {
+		lock = " FOR UPDATE OF u"
 	}
-	*u = us[0]
-	return nil
+	rows, err := t.query(ctx, `
+		SELECT `+prefixed("u.", userCols)+`, r.name, rp.permission
+		FROM users u
+		LEFT JOIN user_roles ur ON ur.user_id = u.id
+		LEFT JOIN roles r ON r.id = ur.role_id AND r.org_id = u.org_id
+		LEFT JOIN role_permissions rp ON rp.role_id = r.id
+		WHERE `+where+lock, args...)
+	if err != nil {
+		return account.User{}, err
+	}
+	defer rows.Close()
+	var u account.User
+	found := false
+	for rows.Next() {
+		var role, perm *string
+		cur, err := scanUser(scanPlus2{rows, &role, &perm})
+		if err != nil {
+			return account.User{}, err
+		}
+		if !found {
+			u, found = cur, true
+			u.Roles, u.Permissions = []string{}, account.PermissionSet{}
+		}
+		if role != nil && !slices.Contains(u.Roles, *role) {
+			u.Roles = append(u.Roles, *role)
+		}
+		if role != nil && perm != nil {
+			u.Permissions[account.Permission(*perm)] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return account.User{}, err
+	}
+	if !found {
+		return account.User{}, sql.ErrNoRows
+	}
+	slices.Sort(u.Roles)
+	return u, nil
+}
+
+// scanPlus2 scans a user's columns followed by two more.
+type scanPlus2 struct {
+	rows *sql.Rows
+	a, b any
+}
+
+func (r scanPlus2) Scan(dest ...any) error { return r.rows.Scan(append(dest, r.a, r.b)...) }
+
+// prefixed qualifies each column of a comma-separated list with p.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // loadUsersRoles sets Roles, sorted, and Permissions of the organization's

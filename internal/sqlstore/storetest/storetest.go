@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) account.Store) {
 		{"RollbackOnError", testRollback},
 		{"ViewRejectsWrites", testViewReadOnly},
 		{"AutocommitAndRead", testAutocommitAndRead},
+		{"UserRolesInOneRead", testUserRolesInOneRead},
 		{"Search", testSearch},
 		{"SearchKeysetWhileInserting", testSearchKeysetWhileInserting},
 		{"SearchFollowsWrites", testSearchFollowsWrites},
@@ -1068,6 +1069,52 @@ func testAutocommitAndRead(t *testing.T, s account.Store) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// testUserRolesInOneRead: UserByID and UserByEmail give the same user with
+// every role, a role without permissions too, and the union of the
+// permissions, and lock the row in a Tx on PostgreSQL without refusing the
+// roles' outer joins.
+func testUserRolesInOneRead(t *testing.T, s account.Store) {
+	ctx := context.Background()
+	o := mustOrg(t, s, "springfield")
+	update(t, s, func(tx account.Tx) error {
+		if err := tx.CreateRole(ctx, account.Role{OrgID: o.ID, Name: "Observer"}); err != nil {
+			return err
+		}
+		return tx.CreateRole(ctx, account.Role{OrgID: o.ID, Name: "Clerk",
+			Permissions: []account.Permission{account.PermUsersRead, account.PermAuditRead}})
+	})
+	u := mustUser(t, s, o.ID, "ann@example.org", "Observer", "Clerk")
+	wantRoles := []string{"Clerk", "Observer"}
+	wantPerms := account.NewPermissionSet(account.PermUsersRead, account.PermAuditRead)
+	for name, run := range map[string]func(context.Context, func(account.Tx) error) error{"View": s.View, "Tx": s.Tx, "Read": s.Read} {
+		err := run(ctx, func(tx account.Tx) error {
+			byID, err := tx.UserByID(ctx, o.ID, u.ID)
+			if err != nil {
+				return err
+			}
+			byEmail, err := tx.UserByEmail(ctx, o.ID, " ANN@example.org")
+			if err != nil {
+				return err
+			}
+			for how, got := range map[string]account.User{"UserByID": byID, "UserByEmail": byEmail} {
+				if diff := cmp.Diff(wantRoles, got.Roles); diff != "" {
+					t.Errorf("%s in %s: roles (-want +got):\n%s", how, name, diff)
+				}
+				if diff := cmp.Diff(wantPerms, got.Permissions); diff != "" {
+					t.Errorf("%s in %s: permissions (-want +got):\n%s", how, name, diff)
+				}
+				if got.ID != u.ID || got.Email != "ann@example.org" {
+					t.Errorf("%s in %s = user %d %q, want %d ann@example.org", how, name, got.ID, got.Email, u.ID)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
 	}
 }
 
