@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -49,10 +50,14 @@ type levelResult struct {
 	MachineIdlePct       *float64 `json:"machine_idle_pct,omitempty"`
 	// HashRef is the all-cores hash rate the ratio divides by: the mean of
 	// the rates measured just before and just after the level.
-	HashRef    *float64 `json:"raw_hash_ref_per_sec,omitempty"`
-	IdleRSSMiB *float64 `json:"server_idle_rss_mib,omitempty"`
-	PeakRSSMiB *float64 `json:"server_peak_rss_mib,omitempty"`
-	HWMMiB     *float64 `json:"server_hwm_mib,omitempty"`
+	HashRef *float64 `json:"raw_hash_ref_per_sec,omitempty"`
+	// HashDriftPct is how far apart those two rates were, in percent of
+	// their mean: the machine's own drift during the level, which the
+	// ratio cannot tell from the server's.
+	HashDriftPct *float64 `json:"raw_hash_drift_pct,omitempty"`
+	IdleRSSMiB   *float64 `json:"server_idle_rss_mib,omitempty"`
+	PeakRSSMiB   *float64 `json:"server_peak_rss_mib,omitempty"`
+	HWMMiB       *float64 `json:"server_hwm_mib,omitempty"`
 }
 
 // loopbackURL parses raw and refuses anything but http(s) to a loopback
@@ -368,6 +373,9 @@ func (res *levelResult) compare(before, after *hashResult) {
 	single, all := before.SingleRate, before.AllRate
 	if after != nil {
 		single, all = (single+after.SingleRate)/2, (all+after.AllRate)/2
+		if all > 0 {
+			res.HashDriftPct = ptr(100 * math.Abs(before.AllRate-after.AllRate) / all)
+		}
 	}
 	if all > 0 {
 		res.HashRef = ptr(all)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -200,6 +201,10 @@ func TestRun(t *testing.T) {
 		want := (rep.Hashes[i].AllRate + rep.Hashes[i+1].AllRate) / 2
 		if l.HashRef == nil || *l.HashRef != want || *l.Ratio != l.LoginsPerSec/want {
 			t.Errorf("level %d: hash ref %v, ratio %v; want ref %.2f", l.Clients, l.HashRef, l.Ratio, want)
+		}
+		drift := 100 * math.Abs(rep.Hashes[i].AllRate-rep.Hashes[i+1].AllRate) / want
+		if l.HashDriftPct == nil || math.Abs(*l.HashDriftPct-drift) > 1e-9 {
+			t.Errorf("level %d: drift %v, want %.3f%%", l.Clients, l.HashDriftPct, drift)
 		}
 	}
 

@@ -32,12 +32,12 @@ func writeText(w io.Writer, rep report) {
 	fmt.Fprintln(w)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "clients\trequests\tlogins\tlogins/s\thash ref/s\tratio\tp50 ms\tp90 ms\tp99 ms\tmax ms\t"+
+	fmt.Fprintln(tw, "clients\trequests\tlogins\tlogins/s\thash ref/s\tdrift %\tratio\tp50 ms\tp90 ms\tp99 ms\tmax ms\t"+
 		"cpu ms/login\tbeyond hash ms\tbeyond busy hash ms\tdb cpu ms/login\tmachine cpu ms/login\tidle %\t"+
 		"idle MiB\tpeak MiB\tHWM MiB\t")
 	for _, l := range rep.Levels {
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f\t%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-			l.Clients, l.Requests, l.Logins, l.LoginsPerSec, opt(l.HashRef, "%.1f"), opt(l.Ratio, "%.2f"),
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			l.Clients, l.Requests, l.Logins, l.LoginsPerSec, opt(l.HashRef, "%.1f"), opt(l.HashDriftPct, "%.0f"), opt(l.Ratio, "%.2f"),
 			l.P50Ms, l.P90Ms, l.P99Ms, l.MaxMs,
 			opt(l.CPUMsPerLogin, "%.1f"), opt(l.CPUBeyondHashMs, "%.1f"), opt(l.CPUBeyondBusyHashMs, "%.1f"),
 			opt(l.DBCPUMsPerLogin, "%.1f"), opt(l.MachineCPUMsPerLogin, "%.1f"), opt(l.MachineIdlePct, "%.0f"),
@@ -56,6 +56,7 @@ func writeText(w io.Writer, rep report) {
 		fmt.Fprintf(w, "errors at %d clients: %s\n  first: %s\n", l.Clients, strings.Join(parts, ", "), l.ErrorSample)
 	}
 	fmt.Fprintln(w, "\nhash ref = the mean all-cores raw hash rate just before and just after the level;")
+	fmt.Fprintln(w, "drift = how far apart those two were, in % of their mean (the machine's own drift);")
 	fmt.Fprintln(w, "ratio = logins/s ÷ hash ref; latency is of successful logins;")
 	fmt.Fprintln(w, "cpu = the server's CPU per login; beyond hash = that minus one single-core hash;")
 	fmt.Fprintln(w, "beyond busy hash = the same minus one hash's CPU while every core hashes (cores ÷ hash ref);")
