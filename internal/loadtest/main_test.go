@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -83,8 +84,14 @@ func TestParseMachineCPU(t *testing.T) {
 	}
 }
 
-// TestTreeCPU counts the CPU a child burns in the parent's tree.
+// TestTreeCPU counts the CPU a child burns in the parent's tree. The child
+// is this test binary again, spinning until it has used 300 ms of CPU
+// (however busy the machine), then exiting to be waited for.
 func TestTreeCPU(t *testing.T) {
+	if os.Getenv("LOADTEST_SPIN") != "" {
+		spinCPU(300 * time.Millisecond)
+		os.Exit(0)
+	}
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("no /proc on this system")
 	}
@@ -92,18 +99,34 @@ func TestTreeCPU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A child that spins for about 300 ms of CPU, then exits and is waited for.
-	cmd := exec.Command("sh", "-c", `end=$(( $(date +%s%N) + 300000000 )); while [ $(date +%s%N) -lt $end ]; do :; done`)
-	if err := cmd.Run(); err != nil {
-		t.Skipf("no shell to spin: %v", err)
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestTreeCPU$")
+	cmd.Env = append(os.Environ(), "LOADTEST_SPIN=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the spinning child: %v\n%s", err, out)
 	}
 	after, err := treeCPU(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := float64(after-before) / float64(clockTicks()); got < 0.1 {
-		t.Errorf("treeCPU grew by %.2f s across a child that spun for 0.3 s", got)
+	if got := float64(after-before) / float64(clockTicks()); got < 0.25 {
+		t.Errorf("treeCPU grew by %.2f s across a child that used 0.3 s of CPU", got)
 	}
+}
+
+// spinCPU burns CPU until the process has used d of it.
+func spinCPU(d time.Duration) {
+	var ru syscall.Rusage
+	x := 0
+	for {
+		for i := range 1_000_000 {
+			x += i
+		}
+		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil &&
+			time.Duration(ru.Utime.Nano()+ru.Stime.Nano()) >= d {
+			break
+		}
+	}
+	_ = x
 }
 
 func TestParseStatusMemory(t *testing.T) {
