@@ -159,72 +159,56 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 			Message: "This temporary password has expired; ask your administrator for a new one."})
 	}
 	// A legacy or weaker hash is replaced, hashed outside any transaction.
-	newHash := ""
+	rehashed := false
 	if rehash && !usingTemp {
-		if newHash, err = s.hasher.Hash(ctx, password.Normalize(pw)); err != nil {
-			newHash = "" // the sign-in still succeeds; the rehash waits for the next one
+		if newHash, err := s.hasher.Hash(ctx, password.Normalize(pw)); err == nil {
+			// The sign-in succeeds even if this fails; the next one tries again.
+			if err := s.store.Tx(ctx, func(tx Tx) error { return s.rehash(ctx, tx, o, u, newHash) }); err != nil {
+				s.log.Warn("replacing a password hash", "op", op, "err", err)
+			} else {
+				rehashed = true
+			}
 		}
 	}
 	if usingTemp || u.Status == StatusForcePasswordReset || u.RequirePasswordChange {
-		ch, err := s.startChallenge(ctx, o, u, in.Client, newHash, earlier)
+		ch, err := s.startChallenge(ctx, o, u, in.Client, rehashed, earlier)
 		if err == nil {
 			admitted = false
 			s.slotWaiters.wake(u.ID)
 		}
 		return LoginResult{Challenge: ch}, wrap(op, err)
 	}
-	// The slot this attempt gives back goes, in the same transaction, to the
-	// longest-waiting sign-in of this account in this process, if any.
+	// The session, the audit event and the end of the attempt are one
+	// transaction. The slot this attempt gives back goes, in the same
+	// transaction, to the longest-waiting sign-in of this account in this
+	// process, if any.
+	token, digest := password.NewToken(sessionPrefix)
+	sess := Session{OrgID: o.ID, UserID: u.ID, TokenHash: digest, CreatedAt: now, LastSeenAt: now,
+		ExpiresAt: now.Add(s.cfg.SessionTTL), IP: in.Client.IP, UserAgent: truncate(in.Client.UserAgent, 512)}
+	details := map[string]any{"method": "password"}
+	if rehashed {
+		details["rehashed"] = true
+	}
+	ev := AuditEvent{OrgID: o.ID, At: now, Action: ActionLogin, ActorID: &u.ID, TargetID: &u.ID,
+		IP: in.Client.IP, UserAgent: in.Client.UserAgent, Outcome: OutcomeSuccess, Details: details}
 	next := s.slotWaiters.pop(u.ID)
-	var (
-		ns     *NewSession
-		handed *Attempt
-	)
-	err = s.store.Tx(ctx, func(tx Tx) error {
-		handed = nil
-		var err error
-		ns, err = s.openSession(ctx, tx, o, u, in.Client, now)
-		if err != nil {
-			return err
-		}
-		details := map[string]any{"method": "password"}
-		if newHash != "" {
-			details["rehashed"] = true
-		}
-		if err := s.append(ctx, tx, &AuditEvent{OrgID: o.ID, Action: ActionLogin, ActorID: &u.ID, TargetID: &u.ID,
-			IP: in.Client.IP, UserAgent: in.Client.UserAgent, Outcome: OutcomeSuccess, Details: details}); err != nil {
-			return err
-		}
-		// The user's row is written last: every sign-in of the account
-		// writes it, and a row written is locked until the commit, so the
-		// inserts above never hold up the account's other sign-ins.
-		if newHash != "" {
-			if err := s.rehash(ctx, tx, o, u, newHash); err != nil {
-				return err
-			}
-		}
-		if _, err = tx.EndLoginAttempt(ctx, o.ID, u.ID, s.succeeded(o, earlier), now); err != nil || next == nil {
-			return err
-		}
-		att, err := tx.BeginLoginAttempt(ctx, o.ID, u.ID, o.Settings.Lockout.MaxFailures, now)
-		if err == nil && att.Admitted {
-			handed = &att
-		}
-		return err
-	})
-	if err != nil {
-		handed = nil
+	handed, err := s.store.FinishSignIn(ctx, SignInWrite{Session: &sess, Event: &ev,
+		End: s.succeeded(o, earlier), At: now, HandOver: next != nil})
+	var slot *Attempt
+	if err == nil && handed.Admitted {
+		slot = &handed
 	}
 	// Without a slot the waiter tries for one itself; a slot nobody is left
 	// to take is given back.
-	if left := s.slotWaiters.give(u.ID, next, handed); left != nil {
+	if left := s.slotWaiters.give(u.ID, next, slot); left != nil {
 		s.endAttempt(ctx, o, u, AttemptEnd{Outcome: AttemptAbandoned})
 	}
 	if err != nil {
 		return LoginResult{}, wrap(op, err)
 	}
 	admitted = false
-	return LoginResult{Session: ns}, nil
+	u.FailedLogins, u.LockedUntil, u.LastLoginAt, u.UpdatedAt = 0, nil, &now, now
+	return LoginResult{Session: &NewSession{Token: Secret(token), ExpiresAt: sess.ExpiresAt, User: u, Session: sess}}, nil
 }
 
 // verify checks a password in its NFKC form and, failing that, as typed.
@@ -335,41 +319,27 @@ func (s *Service) createSession(ctx context.Context, tx Tx, o Org, uid UserID, c
 	return &NewSession{Token: Secret(token), ExpiresAt: sess.ExpiresAt, User: u, Session: sess}, nil
 }
 
-// openSession stores a new session for a user whose sign-in attempt was
-// just recorded as a success (EndLoginAttempt set the counters and
-// last_login_at), without reading the user again.
-func (s *Service) openSession(ctx context.Context, tx Tx, o Org, u User, c Client, now time.Time) (*NewSession, error) {
-	token, digest := password.NewToken(sessionPrefix)
-	sess := Session{OrgID: o.ID, UserID: u.ID, TokenHash: digest, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(s.cfg.SessionTTL), IP: c.IP, UserAgent: truncate(c.UserAgent, 512)}
-	if err := tx.CreateSession(ctx, &sess); err != nil {
-		return nil, err
-	}
-	u.FailedLogins, u.LockedUntil, u.LastLoginAt, u.UpdatedAt = 0, nil, &now, now
-	return &NewSession{Token: Secret(token), ExpiresAt: sess.ExpiresAt, User: u, Session: sess}, nil
-}
-
 // startChallenge hands out a new-password challenge instead of a session.
-func (s *Service) startChallenge(ctx context.Context, o Org, u User, c Client, newHash string, earlier int) (*PendingChallenge, error) {
+func (s *Service) startChallenge(ctx context.Context, o Org, u User, c Client, rehashed bool, earlier int) (*PendingChallenge, error) {
 	now := s.now()
 	token, digest := password.NewToken(challengePrefix)
 	ch := Challenge{OrgID: o.ID, UserID: u.ID, Kind: ChallengeNewPassword, TokenHash: digest,
 		CreatedAt: now, ExpiresAt: now.Add(s.cfg.ChallengeTTL)}
+	details := map[string]any{"method": "password", "challenge": string(ChallengeNewPassword)}
+	if rehashed {
+		details["rehashed"] = true
+	}
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		if newHash != "" {
-			if err := s.rehash(ctx, tx, o, u, newHash); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.EndLoginAttempt(ctx, o.ID, u.ID, s.succeeded(o, earlier), now); err != nil {
-			return err
-		}
 		if err := tx.CreateChallenge(ctx, &ch); err != nil {
 			return err
 		}
-		return s.append(ctx, tx, &AuditEvent{OrgID: o.ID, Action: ActionLogin, ActorID: &u.ID, TargetID: &u.ID,
-			IP: c.IP, UserAgent: c.UserAgent, Outcome: OutcomeSuccess,
-			Details: map[string]any{"method": "password", "challenge": string(ChallengeNewPassword)}})
+		if err := s.append(ctx, tx, &AuditEvent{OrgID: o.ID, Action: ActionLogin, ActorID: &u.ID, TargetID: &u.ID,
+			IP: c.IP, UserAgent: c.UserAgent, Outcome: OutcomeSuccess, Details: details}); err != nil {
+			return err
+		}
+		// The user's row last, as in FinishSignIn.
+		_, err := tx.EndLoginAttempt(ctx, o.ID, u.ID, s.succeeded(o, earlier), now)
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -20,6 +20,15 @@ type Store interface {
 	// Autocommit runs fn without a transaction: each statement commits on
 	// its own. For writes of one statement, on the hottest paths.
 	Autocommit(ctx context.Context, fn func(Tx) error) error
+	// FinishSignIn writes what a successful sign-in leaves, in one
+	// transaction: w.Session and w.Event (setting their IDs), then the end
+	// of the attempt on the user's row, last, so that the row is locked for
+	// as short a time as can be. With w.HandOver it then takes a slot of
+	// the same account for a sign-in waiting in this process and returns
+	// it; Admitted is false when the account admits none now (the waiter
+	// then tries for itself). On PostgreSQL the whole transaction is one
+	// round trip.
+	FinishSignIn(ctx context.Context, w SignInWrite) (Attempt, error)
 	// Ping reports whether the database is reachable.
 	Ping(ctx context.Context) error
 }
@@ -167,6 +176,16 @@ type SystemClock struct{}
 
 // Now returns the current time in UTC.
 func (SystemClock) Now() time.Time { return time.Now().UTC() }
+
+// SignInWrite is what Store.FinishSignIn writes. The organization and user
+// are the session's.
+type SignInWrite struct {
+	Session  *Session
+	Event    *AuditEvent
+	End      AttemptEnd
+	At       time.Time
+	HandOver bool
+}
 
 // Attempt is the answer of Tx.BeginLoginAttempt.
 type Attempt struct {

@@ -13,23 +13,31 @@ import (
 
 // AppendAudit inserts e and sets e.ID; a zero e.At becomes now.
 func (t *tx) AppendAudit(ctx context.Context, e *account.AuditEvent) error {
-	details, err := json.Marshal(e.Details)
+	q, args, err := t.insertAudit(e)
+	if err == nil {
+		err = t.queryRow(ctx, q, args...).Scan(&e.ID)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlstore: insert audit event: %w", err)
+	}
+	return nil
+}
+
+// insertAudit is the statement of AppendAudit, RETURNING id; it stamps and
+// normalizes e.At.
+func (t *tx) insertAudit(e *account.AuditEvent) (string, []any, error) {
+	details, err := json.Marshal(e.Details)
+	if err != nil {
+		return "", nil, err
 	}
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
 	e.At = normTime(e.At)
-	err = t.queryRow(ctx, `
-		INSERT INTO audit_events (org_id, at, action, actor_id, target_id, ip, user_agent, outcome, details)
+	return `INSERT INTO audit_events (org_id, at, action, actor_id, target_id, ip, user_agent, outcome, details)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		int64(e.OrgID), t.time(e.At), string(e.Action), idPtr(e.ActorID), idPtr(e.TargetID), e.IP, e.UserAgent,
-		string(e.Outcome), string(details)).Scan(&e.ID)
-	if err != nil {
-		return fmt.Errorf("sqlstore: insert audit event: %w", err)
-	}
-	return nil
+		[]any{int64(e.OrgID), t.time(e.At), string(e.Action), idPtr(e.ActorID), idPtr(e.TargetID), e.IP, e.UserAgent,
+			string(e.Outcome), string(details)}, nil
 }
 
 // AuditEvents lists the organization's events matching f, newest (highest

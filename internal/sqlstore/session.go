@@ -19,16 +19,21 @@ func scanSession(row interface{ Scan(...any) error }) (account.Session, error) {
 
 // CreateSession inserts s and sets s.ID; its times are kept to microseconds.
 func (t *tx) CreateSession(ctx context.Context, s *account.Session) error {
-	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = normTime(s.CreatedAt), normTime(s.LastSeenAt), normTime(s.ExpiresAt)
-	err := t.queryRow(ctx, `
-		INSERT INTO sessions (org_id, user_id, token_hash, created_at, last_seen_at, expires_at, ip, user_agent)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		int64(s.OrgID), int64(s.UserID), s.TokenHash, t.time(s.CreatedAt), t.time(s.LastSeenAt), t.time(s.ExpiresAt),
-		s.IP, s.UserAgent).Scan(&s.ID)
-	if err != nil {
+	q, args := t.insertSession(s)
+	if err := t.queryRow(ctx, q, args...).Scan(&s.ID); err != nil {
 		return fmt.Errorf("sqlstore: insert session: %w", err)
 	}
 	return nil
+}
+
+// insertSession is the statement of CreateSession, RETURNING id; it
+// normalizes s's times.
+func (t *tx) insertSession(s *account.Session) (string, []any) {
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = normTime(s.CreatedAt), normTime(s.LastSeenAt), normTime(s.ExpiresAt)
+	return `INSERT INTO sessions (org_id, user_id, token_hash, created_at, last_seen_at, expires_at, ip, user_agent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		[]any{int64(s.OrgID), int64(s.UserID), s.TokenHash, t.time(s.CreatedAt), t.time(s.LastSeenAt), t.time(s.ExpiresAt),
+			s.IP, s.UserAgent}
 }
 
 // SessionByTokenHash finds a session by its token's digest, expired or not.

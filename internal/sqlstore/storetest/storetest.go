@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) account.Store) {
 		{"ViewRejectsWrites", testViewReadOnly},
 		{"AutocommitAndRead", testAutocommitAndRead},
 		{"UserRolesInOneRead", testUserRolesInOneRead},
+		{"FinishSignIn", testFinishSignIn},
 		{"Search", testSearch},
 		{"SearchKeysetWhileInserting", testSearchKeysetWhileInserting},
 		{"SearchFollowsWrites", testSearchFollowsWrites},
