@@ -48,6 +48,9 @@ type levelResult struct {
 	// anything else), and the share of CPU time left idle during the level.
 	MachineCPUMsPerLogin *float64 `json:"machine_cpu_ms_per_login,omitempty"`
 	MachineIdlePct       *float64 `json:"machine_idle_pct,omitempty"`
+	// MachineStealPct is the share of the level's CPU time the hypervisor
+	// gave to other machines.
+	MachineStealPct *float64 `json:"machine_steal_pct,omitempty"`
 	// HashRef is the all-cores hash rate the ratio divides by: the mean of
 	// the rates measured just before and just after the level.
 	HashRef *float64 `json:"raw_hash_ref_per_sec,omitempty"`
@@ -267,7 +270,7 @@ func runLevel(ctx context.Context, cfg config, n int) (levelResult, error) {
 			return res, fmt.Errorf("-db-pid %d: %w", cfg.DBPID, err)
 		}
 	}
-	busyBefore, allBefore, machineErr := machineCPU()
+	cpuBefore, machineErr := machineCPU()
 
 	// Requests already sent when the time is up are allowed to finish
 	// (within their own timeout), so that they are not counted as errors.
@@ -334,10 +337,14 @@ func runLevel(ctx context.Context, cfg config, n int) (levelResult, error) {
 	res.P99Ms = ms(percentile(lats, 99))
 	res.MaxMs = ms(percentile(lats, 100))
 	tick := 1000 / float64(clockTicks()) // ms
-	if busy, all, err := machineCPU(); err == nil && machineErr == nil && all > allBefore {
-		res.MachineIdlePct = ptr(100 * (1 - float64(busy-busyBefore)/float64(all-allBefore)))
+	if c, err := machineCPU(); err == nil && machineErr == nil {
+		busy, idle, steal := c.Busy-cpuBefore.Busy, c.Idle-cpuBefore.Idle, c.Steal-cpuBefore.Steal
+		if busy+idle > 0 {
+			res.MachineIdlePct = ptr(100 * float64(idle) / float64(busy+idle))
+			res.MachineStealPct = ptr(100 * float64(steal) / float64(busy+idle+steal))
+		}
 		if res.Logins > 0 {
-			res.MachineCPUMsPerLogin = ptr(float64(busy-busyBefore) * tick / float64(res.Logins))
+			res.MachineCPUMsPerLogin = ptr(float64(busy) * tick / float64(res.Logins))
 		}
 	}
 	if cfg.DBPID != 0 && res.Logins > 0 {

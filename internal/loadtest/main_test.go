@@ -72,14 +72,14 @@ func TestParseStat(t *testing.T) {
 func TestParseMachineCPU(t *testing.T) {
 	// user nice system idle iowait irq softirq steal guest guest_nice
 	b := []byte("cpu  100 5 30 800 20 2 3 40 0 0\ncpu0 50 2 15 400 10 1 1 20 0 0\n")
-	busy, all, err := parseMachineCPU(b)
+	got, err := parseMachineCPU(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if busy != 140 || all != 1000 {
-		t.Errorf("parseMachineCPU = busy %d, all %d, want 140, 1000", busy, all)
+	if want := (cpuTicks{Busy: 140, Idle: 820, Steal: 40}); got != want {
+		t.Errorf("parseMachineCPU = %+v, want %+v", got, want)
 	}
-	if _, _, err := parseMachineCPU([]byte("intr 1 2 3\n")); err == nil {
+	if _, err := parseMachineCPU([]byte("intr 1 2 3\n")); err == nil {
 		t.Error("parseMachineCPU of a file without the cpu line: no error")
 	}
 }
@@ -208,7 +208,7 @@ func TestRun(t *testing.T) {
 			t.Errorf("level %d: requests %d, logins %d, errors %v; want both logins and 503s, nothing else", l.Clients, l.Requests, l.Logins, l.Errors)
 		}
 		if l.Ratio == nil || l.CPUMsPerLogin == nil || l.PeakRSSMiB == nil || *l.PeakRSSMiB <= 0 ||
-			l.DBCPUMsPerLogin == nil || l.MachineCPUMsPerLogin == nil || l.MachineIdlePct == nil {
+			l.DBCPUMsPerLogin == nil || l.MachineCPUMsPerLogin == nil || l.MachineIdlePct == nil || l.MachineStealPct == nil {
 			t.Errorf("level %d: missing ratio, CPU or memory: %+v", l.Clients, l)
 		}
 	}

@@ -33,14 +33,14 @@ func writeText(w io.Writer, rep report) {
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "clients\trequests\tlogins\tlogins/s\thash ref/s\tdrift %\tratio\tp50 ms\tp90 ms\tp99 ms\tmax ms\t"+
-		"cpu ms/login\tbeyond hash ms\tbeyond busy hash ms\tdb cpu ms/login\tmachine cpu ms/login\tidle %\t"+
+		"cpu ms/login\tbeyond hash ms\tbeyond busy hash ms\tdb cpu ms/login\tmachine cpu ms/login\tidle %\tsteal %\t"+
 		"idle MiB\tpeak MiB\tHWM MiB\t")
 	for _, l := range rep.Levels {
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
 			l.Clients, l.Requests, l.Logins, l.LoginsPerSec, opt(l.HashRef, "%.1f"), opt(l.HashDriftPct, "%.0f"), opt(l.Ratio, "%.2f"),
 			l.P50Ms, l.P90Ms, l.P99Ms, l.MaxMs,
 			opt(l.CPUMsPerLogin, "%.1f"), opt(l.CPUBeyondHashMs, "%.1f"), opt(l.CPUBeyondBusyHashMs, "%.1f"),
-			opt(l.DBCPUMsPerLogin, "%.1f"), opt(l.MachineCPUMsPerLogin, "%.1f"), opt(l.MachineIdlePct, "%.0f"),
+			opt(l.DBCPUMsPerLogin, "%.1f"), opt(l.MachineCPUMsPerLogin, "%.1f"), opt(l.MachineIdlePct, "%.0f"), opt(l.MachineStealPct, "%.0f"),
 			opt(l.IdleRSSMiB, "%.1f"), opt(l.PeakRSSMiB, "%.1f"), opt(l.HWMMiB, "%.1f"))
 	}
 	tw.Flush()
@@ -61,7 +61,8 @@ func writeText(w io.Writer, rep report) {
 	fmt.Fprintln(w, "cpu = the server's CPU per login; beyond hash = that minus one single-core hash;")
 	fmt.Fprintln(w, "beyond busy hash = the same minus one hash's CPU while every core hashes (cores ÷ hash ref);")
 	fmt.Fprintln(w, "db cpu = the database server's (-db-pid and its children); machine cpu = every busy CPU, this tool's too;")
-	fmt.Fprintln(w, "idle % = the share of the machine's CPU time left idle during the level.")
+	fmt.Fprintln(w, "idle % = the share of the machine's CPU time left idle during the level (iowait included);")
+	fmt.Fprintln(w, "steal % = the share the hypervisor gave to other machines.")
 }
 
 func opt(v *float64, format string) string {

@@ -110,31 +110,36 @@ func treeCPU(root int) (uint64, error) {
 	return total, nil
 }
 
-// machineCPU returns the busy and all clock ticks of every CPU from the
-// first line of /proc/stat. Busy leaves out idle, iowait and steal (time the
-// hypervisor gave to others).
-func machineCPU() (busy, all uint64, err error) {
+// cpuTicks are the clock ticks of every CPU of the machine, from the first
+// line of /proc/stat: busy (user, nice, system, irq, softirq), idle (idle
+// and iowait) and stolen (given by the hypervisor to other machines).
+type cpuTicks struct {
+	Busy, Idle, Steal uint64
+}
+
+// machineCPU reads the machine's CPU ticks so far.
+func machineCPU() (cpuTicks, error) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, 0, err
+		return cpuTicks{}, err
 	}
 	return parseMachineCPU(b)
 }
 
-func parseMachineCPU(b []byte) (busy, all uint64, err error) {
+func parseMachineCPU(b []byte) (cpuTicks, error) {
 	line, _, _ := bytes.Cut(b, []byte("\n"))
 	f := strings.Fields(string(line))
 	if len(f) < 9 || f[0] != "cpu" {
-		return 0, 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+		return cpuTicks{}, fmt.Errorf("/proc/stat: unexpected first line %q", line)
 	}
 	var v [8]uint64 // user nice system idle iowait irq softirq steal
 	for i := range v {
+		var err error
 		if v[i], err = strconv.ParseUint(f[i+1], 10, 64); err != nil {
-			return 0, 0, fmt.Errorf("/proc/stat: %w", err)
+			return cpuTicks{}, fmt.Errorf("/proc/stat: %w", err)
 		}
 	}
-	busy = v[0] + v[1] + v[2] + v[5] + v[6]
-	return busy, busy + v[3] + v[4] + v[7], nil
+	return cpuTicks{Busy: v[0] + v[1] + v[2] + v[5] + v[6], Idle: v[3] + v[4], Steal: v[7]}, nil
 }
 
 // parseStatusMemory returns VmRSS and VmHWM, in KiB, of a /proc/PID/status
