@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -333,6 +334,65 @@ func TestLockout_concurrent(t *testing.T) {
 					t.Errorf("%d of 5 slots free after every sign-in ended: slots leaked", n)
 				}
 			})
+		})
+	}
+}
+
+// TestLockout_clientGoneAfterHash: a client that hangs up once its password
+// has been hashed (its request's context cancelled) cannot keep the attempt
+// from counting: the failure, its audit event and the lock are recorded,
+// and a right password still signs in and is audited.
+func TestLockout_clientGoneAfterHash(t *testing.T) {
+	for _, db := range []struct {
+		name string
+		open func(testing.TB, int) []*sqlstore.DB
+	}{{"SQLite", sqliteDBs}, {"PostgreSQL", postgresDBs}} {
+		t.Run(db.name, func(t *testing.T) {
+			dbs := db.open(t, 1)
+			e := newLockoutEnv(t, dbs, 3)
+			var cancel atomic.Value // the context.CancelFunc of the attempt under way
+			h := password.NewHasher(fast, password.NewLimiter(2, 16, 10*time.Second))
+			h.OnHash = func(time.Duration) {
+				if c, ok := cancel.Load().(context.CancelFunc); ok {
+					c() // the client hangs up as the hash ends
+				}
+			}
+			svc := account.NewService(dbs[0], h, nil, nil, account.DefaultConfig())
+			attempt := func(pw string) error {
+				ctx, c := context.WithCancel(context.Background())
+				defer c()
+				cancel.Store(context.CancelFunc(c))
+				_, err := svc.Login(ctx, account.LoginInput{Org: "metro", Email: "ann@example.org", Password: account.Secret(pw)})
+				return err
+			}
+			if err := attempt("the-right-password"); err != nil {
+				t.Fatalf("a right password with the client gone after the hash: %v", err)
+			}
+			if n := e.freeSlots(t, 3); n != 3 {
+				t.Errorf("%d of 3 slots free after the sign-in: its slot leaked", n)
+			}
+			for i := range 3 {
+				attempt(fmt.Sprintf("wrong-%d", i))
+			}
+			u := e.storeUser(t)
+			r, locked := e.reasons(t)
+			if u.FailedLogins != 3 || r["bad_password"] != 3 || locked != 1 || u.LockedUntil == nil {
+				t.Errorf("after 3 wrong passwords whose clients hung up: failed_logins %d, reasons %v, %d user.locked, locked_until %v; want 3, 3 bad_password, 1, set",
+					u.FailedLogins, r, locked, u.LockedUntil)
+			}
+			var logins int
+			err := e.store.View(context.Background(), func(tx account.Tx) error {
+				evs, err := tx.AuditEvents(context.Background(), e.org.ID, account.AuditFilter{TargetID: &e.user.ID, Limit: 100})
+				for _, ev := range evs {
+					if ev.Action == account.ActionLogin {
+						logins++
+					}
+				}
+				return err
+			})
+			if err != nil || logins != 1 {
+				t.Errorf("user.login events after the right password: %d (%v), want 1", logins, err)
+			}
 		})
 	}
 }

@@ -147,6 +147,10 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 	if err != nil {
 		return LoginResult{}, wrap(op, err)
 	}
+	// The password has been evaluated: what comes of it is recorded whether
+	// or not the client still waits, so that hanging up as the hash ends
+	// never keeps a wrong guess from counting or a sign-in from the audit.
+	ctx = context.WithoutCancel(ctx)
 	if !ok {
 		admitted = false
 		s.recordFailure(ctx, o, &u, in, "bad_password", true)
@@ -243,6 +247,7 @@ func (s *Service) verify(ctx context.Context, stored, pw string) (ok, rehash boo
 // the account when this failure reaches the organization's limit. A failure
 // to record is logged: the caller still gets the generic answer.
 func (s *Service) recordFailure(ctx context.Context, o Org, u *User, in LoginInput, reason string, admitted bool) {
+	ctx = context.WithoutCancel(ctx) // a client that hangs up is still counted
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		now := s.now()
 		ev := &AuditEvent{OrgID: o.ID, Action: ActionLoginFailed, IP: in.Client.IP, UserAgent: in.Client.UserAgent,

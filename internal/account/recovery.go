@@ -353,9 +353,12 @@ func (s *Service) CompleteReset(ctx context.Context, in ResetInput) error {
 		u User
 	)
 	miss := false
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	// A code once compared is counted even if the client hangs up meanwhile:
+	// hanging up must not buy a guess that is never counted.
+	cctx := context.WithoutCancel(ctx)
+	err := s.store.Tx(cctx, func(tx Tx) error {
 		var err error
-		t, err = s.findToken(ctx, tx, in)
+		t, err = s.findToken(cctx, tx, in)
 		if err == errCodeMiss {
 			miss = true // commit the count of wrong codes
 			return nil
@@ -363,10 +366,10 @@ func (s *Service) CompleteReset(ctx context.Context, in ResetInput) error {
 		if err != nil {
 			return err
 		}
-		if o, err = tx.OrgByID(ctx, t.OrgID); err != nil {
+		if o, err = tx.OrgByID(cctx, t.OrgID); err != nil {
 			return err
 		}
-		u, err = tx.UserByID(ctx, t.OrgID, t.UserID)
+		u, err = tx.UserByID(cctx, t.OrgID, t.UserID)
 		return err
 	})
 	if miss {

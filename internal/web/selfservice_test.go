@@ -369,3 +369,29 @@ func TestWelcomeEmail(t *testing.T) {
 		}
 	}
 }
+
+// TestResetCode_clientGone: wrong codes whose clients hung up (their
+// requests' contexts cancelled) count toward the limit of 5 all the same.
+func TestResetCode_clientGone(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	admin := e.token()
+	e.createUser(admin, map[string]any{"email": "cody@example.org", "name": "Cody", "kind": "staff", "password": pw})
+	e.forgot("cody@example.org")
+	_, _, code := e.lastLink("cody@example.org")
+	wrong := "00000000"
+	if wrong == code {
+		wrong = "11111111"
+	}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 5 {
+		err := e.svc.CompleteReset(gone, account.ResetInput{Org: "metro", Email: "cody@example.org",
+			Code: account.Secret(wrong), NewPassword: "cody-new-password"})
+		if account.ErrorCode(err) != account.CodeInvalidToken {
+			t.Fatalf("a wrong code from a client gone: %v, want invalid_token", err)
+		}
+	}
+	if st, _ := e.call("POST", "/api/v1/auth/reset-password", "", map[string]string{"org": "metro", "email": "cody@example.org", "code": code, "new_password": "cody-new-password"}); st != 400 {
+		t.Errorf("the right code after 5 wrong ones whose clients hung up: %d, want 400", st)
+	}
+}
