@@ -100,6 +100,27 @@ func (e *lockoutEnv) reasons(t *testing.T) (map[string]int, int) {
 	return r, locked
 }
 
+// clearedFailures returns the failures the user's successful sign-ins
+// cleared, from their user.login events.
+func (e *lockoutEnv) clearedFailures(t *testing.T) int {
+	t.Helper()
+	n := 0
+	err := e.store.View(context.Background(), func(tx account.Tx) error {
+		evs, err := tx.AuditEvents(context.Background(), e.org.ID, account.AuditFilter{TargetID: &e.user.ID, Limit: 10000})
+		for _, ev := range evs {
+			if ev.Action == account.ActionLogin {
+				c, _ := ev.Details["cleared_failures"].(float64) // JSON numbers
+				n += int(c)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // holdSlots takes n of the user's sign-in slots, as attempts in flight
 // elsewhere would, and returns the function that gives them back.
 func (e *lockoutEnv) holdSlots(t *testing.T, n int) func() {
@@ -275,12 +296,20 @@ func TestLockout_concurrent(t *testing.T) {
 					t.Errorf("%d passwords evaluated (want ≤ 5), %d user.locked (want 1), locked_until %v", r["bad_password"], locked, u.LockedUntil)
 				}
 			})
-			t.Run("40 at once with one right evaluate at most 5 wrong", func(t *testing.T) {
+			t.Run("40 at once with one right evaluate at most 5 wrong beyond those it clears", func(t *testing.T) {
+				// The right password clears the failures counted when it
+				// began (a success resets the count), not those that came
+				// while it ran: beyond the cleared ones, at most 5 wrong
+				// passwords are evaluated.
 				e := newLockoutEnv(t, db.open(t, 2), 5)
-				e.storm(t, 40, func(i int) bool { return i == 20 })
+				if ok := e.storm(t, 40, func(i int) bool { return i == 20 }); ok > 1 {
+					t.Fatalf("%d sign-ins succeeded with one right password", ok)
+				}
 				r, _ := e.reasons(t)
-				if r["bad_password"] > 5 {
-					t.Errorf("%d wrong passwords evaluated, want at most 5 (reasons %v)", r["bad_password"], r)
+				cleared := e.clearedFailures(t)
+				if r["bad_password"] > 5+cleared {
+					t.Errorf("%d wrong passwords evaluated, the success cleared %d: want at most 5 beyond those (reasons %v)",
+						r["bad_password"], cleared, r)
 				}
 			})
 			t.Run("below the limit nothing locks and nothing is lost", func(t *testing.T) {
@@ -296,6 +325,9 @@ func TestLockout_concurrent(t *testing.T) {
 				}
 				if u := e.storeUser(t); u.FailedLogins != 0 {
 					t.Errorf("a success left failed_logins at %d", u.FailedLogins)
+				}
+				if n := e.clearedFailures(t); n != 20 {
+					t.Errorf("the success's user.login records %d cleared failures, want 20", n)
 				}
 			})
 			t.Run("many right at once all sign in", func(t *testing.T) {

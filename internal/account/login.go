@@ -193,6 +193,11 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 	if rehashed {
 		details["rehashed"] = true
 	}
+	if earlier > 0 {
+		// The failures counted when this sign-in began, which it clears;
+		// those that came while it ran stand.
+		details["cleared_failures"] = earlier
+	}
 	ev := AuditEvent{OrgID: o.ID, At: now, Action: ActionLogin, ActorID: &u.ID, TargetID: &u.ID,
 		IP: in.Client.IP, UserAgent: in.Client.UserAgent, Outcome: OutcomeSuccess, Details: details}
 	next := s.slotWaiters.pop(u.ID)
