@@ -121,66 +121,57 @@ func (e *lockoutEnv) clearedFailures(t *testing.T) int {
 	return n
 }
 
-// holdSlots takes n of the user's sign-in slots, as attempts in flight
-// elsewhere would, and returns the function that gives them back.
-func (e *lockoutEnv) holdSlots(t *testing.T, n int) func() {
+// takeSlot takes one of the user's sign-in slots with the given limit and
+// reports whether it was admitted.
+func (e *lockoutEnv) takeSlot(t *testing.T, max int) bool {
 	t.Helper()
-	ctx := context.Background()
-	for i := range n {
-		err := e.store.Autocommit(ctx, func(tx account.Tx) error {
-			att, err := tx.BeginLoginAttempt(ctx, e.org.ID, e.user.ID, 100, time.Now())
-			if err == nil && !att.Admitted {
-				err = fmt.Errorf("slot %d not admitted: %+v", i, att)
-			}
+	var att account.Attempt
+	err := e.store.Autocommit(context.Background(), func(tx account.Tx) (err error) {
+		att, err = tx.BeginLoginAttempt(context.Background(), e.org.ID, e.user.ID, max, time.Now())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return att.Admitted
+}
+
+// giveSlots gives n of the user's sign-in slots back, as abandoned attempts.
+func (e *lockoutEnv) giveSlots(t *testing.T, n int) {
+	t.Helper()
+	for range n {
+		err := e.store.Autocommit(context.Background(), func(tx account.Tx) error {
+			_, err := tx.EndLoginAttempt(context.Background(), e.org.ID, e.user.ID,
+				account.AttemptEnd{Outcome: account.AttemptAbandoned}, time.Now())
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	return func() {
-		for range n {
-			err := e.store.Autocommit(ctx, func(tx account.Tx) error {
-				_, err := tx.EndLoginAttempt(ctx, e.org.ID, e.user.ID, account.AttemptEnd{Outcome: account.AttemptAbandoned}, time.Now())
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+}
+
+// holdSlots takes n of the user's sign-in slots, as attempts in flight
+// elsewhere would, and returns the function that gives them back.
+func (e *lockoutEnv) holdSlots(t *testing.T, n int) func() {
+	t.Helper()
+	for i := range n {
+		if !e.takeSlot(t, 100) {
+			t.Fatalf("slot %d not admitted", i)
 		}
 	}
+	return func() { e.giveSlots(t, n) }
 }
 
 // freeSlots counts the user's free sign-in slots out of max, taking them
 // and giving them back.
 func (e *lockoutEnv) freeSlots(t *testing.T, max int) int {
 	t.Helper()
-	ctx := context.Background()
 	n := 0
-	for range max {
-		var att account.Attempt
-		err := e.store.Autocommit(ctx, func(tx account.Tx) error {
-			var err error
-			att, err = tx.BeginLoginAttempt(ctx, e.org.ID, e.user.ID, max, time.Now())
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !att.Admitted {
-			break
-		}
+	for n < max && e.takeSlot(t, max) {
 		n++
 	}
-	for range n {
-		err := e.store.Autocommit(ctx, func(tx account.Tx) error {
-			_, err := tx.EndLoginAttempt(ctx, e.org.ID, e.user.ID, account.AttemptEnd{Outcome: account.AttemptAbandoned}, time.Now())
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.giveSlots(t, n)
 	return n
 }
 
