@@ -106,3 +106,31 @@ func BenchmarkLoginWithoutHash(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAuthenticate measures what every authenticated request costs:
+// finding the session, its user and organization, on SQLite and
+// PostgreSQL.
+func BenchmarkAuthenticate(b *testing.B) {
+	for _, db := range []struct {
+		name string
+		open func(testing.TB, int) []*sqlstore.DB
+	}{{"sqlite", sqliteDBs}, {"postgres", postgresDBs}} {
+		b.Run(db.name, func(b *testing.B) {
+			dbs := db.open(b, 1)
+			svc := account.NewService(dbs[0], password.NewHasher(fast, password.NewLimiter(4, 64, time.Minute)), nil, nil, account.DefaultConfig())
+			ctx := context.Background()
+			if _, err := svc.Init(ctx, account.InitInput{Slug: "metro", AdminEmail: "chief@example.org", AdminPassword: "chief-long-password"}); err != nil {
+				b.Fatal(err)
+			}
+			res, err := svc.Login(ctx, account.LoginInput{Org: "metro", Email: "chief@example.org", Password: "chief-long-password"})
+			if err != nil || res.Session == nil {
+				b.Fatalf("login: %v", err)
+			}
+			for b.Loop() {
+				if _, err := svc.Authenticate(ctx, res.Session.Token, account.Client{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
